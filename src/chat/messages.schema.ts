@@ -1,0 +1,121 @@
+/** Message type, sendMessage, messages and markChannelRead (spec §1). */
+import { builder } from '../graphql/builder.js';
+import { ALL_ERRORS } from '../graphql/errors.js';
+import { countedConnection } from '../graphql/connections.js';
+import { prismaPage } from '../graphql/pagination.js';
+import { markChannelRead, sendMessage } from './messages.service.js';
+import { parseCid } from './channels.service.js';
+import type { Message as MessageRow } from '../generated/prisma/client.js';
+
+export const Message = builder.prismaObject('Message', {
+  description: 'A message in a channel.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Message id.' }),
+    channelCid: t.exposeID('channelCid', { description: 'Cid of the channel.' }),
+    channel: t.relation('channel', { description: 'The channel.' }),
+    userId: t.exposeID('userId', { nullable: true, description: 'Id of the sender (null once the sender is deleted).' }),
+    user: t.relation('user', { nullable: true, description: 'The sender.' }),
+    text: t.exposeString('text', { description: 'Text.' }),
+    attachments: t.expose('attachments', { type: 'JSON', description: 'Attachments: a list of JSON objects.' }),
+    custom: t.expose('custom', { type: 'JSON', description: 'Custom data.' }),
+    campaignId: t.exposeID('campaignId', { nullable: true, description: 'The campaign that sent it, if any.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was sent.' }),
+  }),
+});
+
+const MessageConnection = countedConnection('Message', Message, 'messages');
+
+const SendMessageInput = builder.inputType('SendMessageInput', {
+  description: 'A message to post.',
+  fields: (t) => ({
+    channelCid: t.string({ required: true, description: 'Cid of an existing channel.' }),
+    userId: t.string({ required: true, description: 'Id of the sending user.' }),
+    text: t.string({ required: true, description: 'Text, 1 to 5,000 characters.' }),
+    attachments: t.field({ type: 'JSON', description: 'A list of at most 10 JSON objects.' }),
+    custom: t.field({ type: 'JSON', description: 'Custom data: a JSON object.' }),
+  }),
+});
+
+const SendMessagePayload = builder.simpleObject('SendMessagePayload', {
+  description: 'Result of sendMessage.',
+  fields: (t) => ({ messageId: t.id({ description: 'Id of the new message.' }) }),
+});
+builder.objectField(SendMessagePayload, 'message', (t) =>
+  t.prismaField({
+    type: 'Message',
+    description: 'The new message.',
+    resolve: (query, parent, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: String(parent.messageId) } }),
+  }),
+);
+
+const MarkChannelReadPayload = builder.simpleObject('MarkChannelReadPayload', {
+  description: 'Result of markChannelRead.',
+  fields: (t) => ({
+    cid: t.id({ description: 'Cid of the channel.' }),
+    lastReadAt: t.field({ type: 'DateTime', description: 'The member’s new read mark.' }),
+  }),
+});
+builder.objectField(MarkChannelReadPayload, 'channel', (t) =>
+  t.prismaField({
+    type: 'Channel',
+    description: 'The channel.',
+    resolve: (query, parent, _args, ctx) => ctx.prisma.channel.findUniqueOrThrow({ ...query, where: { cid: String(parent.cid) } }),
+  }),
+);
+
+builder.queryField('messages', (t) =>
+  t.field({
+    type: MessageConnection,
+    description: 'Messages of a channel, oldest first and newest last. `last` pages back from the newest.',
+    args: {
+      channelCid: t.arg.id({ required: true, description: 'Channel cid.' }),
+      first: t.arg.int({ description: 'Page size forward (default 100, at most 1,000).' }),
+      after: t.arg.string({ description: 'Cursor to page forward from.' }),
+      last: t.arg.int({ description: 'Page size backward (at most 1,000).' }),
+      before: t.arg.string({ description: 'Cursor to page backward from.' }),
+    },
+    resolve: (_root, args, ctx) => {
+      const channelCid = String(args.channelCid);
+      parseCid(channelCid, 'channelCid');
+      const where = { channelCid };
+      return prismaPage<MessageRow>({
+        args,
+        max: 1000,
+        keyOf: (m) => m.id,
+        fetch: ({ cursor, ...paging }) =>
+          ctx.prisma.message.findMany({
+            where,
+            orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+            ...paging,
+            ...(cursor ? { cursor: { id: cursor } } : {}),
+          }),
+        count: () => ctx.prisma.message.count({ where }),
+      });
+    },
+  }),
+);
+
+builder.mutationFields((t) => ({
+  sendMessage: t.field({
+    type: SendMessagePayload,
+    description: 'Posts a message by an existing user into an existing channel.',
+    errors: { types: ALL_ERRORS },
+    args: { input: t.arg({ type: SendMessageInput, required: true, description: 'The message.' }) },
+    resolve: async (_root, args, ctx) => ({ messageId: await sendMessage(ctx.prisma, args.input) }),
+  }),
+  markChannelRead: t.field({
+    type: MarkChannelReadPayload,
+    description: 'Marks a channel read for one of its members. A user token may call it for its own user.',
+    skipTypeScopes: true,
+    authScopes: (_root, args) => ({ $any: { server: true, userIs: args.userId } }),
+    errors: { types: ALL_ERRORS },
+    args: {
+      channelCid: t.arg.id({ required: true, description: 'Channel cid.' }),
+      userId: t.arg.string({ required: true, description: 'Id of the member who read it.' }),
+    },
+    resolve: async (_root, args, ctx) => ({
+      cid: String(args.channelCid),
+      lastReadAt: await markChannelRead(ctx.prisma, String(args.channelCid), args.userId),
+    }),
+  }),
+}));

@@ -1,0 +1,197 @@
+/**
+ * The typed-filter kit of Beacon's own lists (segments, campaigns, recipients, segment
+ * targets). Inputs mirror the JSON operator syntax (`eq ne in nin gt gte lt lte exists
+ * autocomplete`, `and/or/nor`) and compile to Prisma `where` objects with the same
+ * semantics: `ne`/`nin` also match a missing (null) value, `exists: true` means not null,
+ * `autocomplete` is a case-insensitive prefix.
+ */
+import type { EnumRef, InputObjectRef } from '@pothos/core';
+import { ValidationError, joinPath } from '../errors.js';
+import { builder } from '../graphql/builder.js';
+
+export const MAX_IN_VALUES = 1000;
+export const MAX_FILTER_DEPTH = 5;
+
+export interface ScalarFilter<T> {
+  eq?: T | null;
+  ne?: T | null;
+  in?: readonly T[] | null;
+  nin?: readonly T[] | null;
+  gt?: T | null;
+  gte?: T | null;
+  lt?: T | null;
+  lte?: T | null;
+  exists?: boolean | null;
+  autocomplete?: string | null;
+}
+
+type Where = Record<string, unknown>;
+
+const describe = {
+  eq: 'Equal to.',
+  ne: 'Not equal to (also matches when the value is missing).',
+  in: 'One of these values (at most 1,000).',
+  nin: 'None of these values (also matches when missing; at most 1,000).',
+  gt: 'Greater than.',
+  gte: 'Greater than or equal to.',
+  lt: 'Less than.',
+  lte: 'Less than or equal to.',
+  exists: 'true: the value is present (not null); false: it is missing.',
+  autocomplete: 'Case-insensitive prefix of the value.',
+};
+
+export const StringFilter = builder.inputRef<ScalarFilter<string>>('StringFilter').implement({
+  description: 'Conditions on a text value; several are ANDed.',
+  fields: (t) => ({
+    eq: t.string({ description: describe.eq }),
+    ne: t.string({ description: describe.ne }),
+    in: t.stringList({ description: describe.in }),
+    nin: t.stringList({ description: describe.nin }),
+    gt: t.string({ description: describe.gt }),
+    gte: t.string({ description: describe.gte }),
+    lt: t.string({ description: describe.lt }),
+    lte: t.string({ description: describe.lte }),
+    exists: t.boolean({ description: describe.exists }),
+    autocomplete: t.string({ description: describe.autocomplete }),
+  }),
+});
+
+export const IDFilter = builder.inputRef<ScalarFilter<string>>('IDFilter').implement({
+  description: 'Conditions on an id; several are ANDed.',
+  fields: (t) => ({
+    eq: t.id({ description: describe.eq }),
+    ne: t.id({ description: describe.ne }),
+    in: t.idList({ description: describe.in }),
+    nin: t.idList({ description: describe.nin }),
+    exists: t.boolean({ description: describe.exists }),
+  }),
+});
+
+export const IntFilter = builder.inputRef<ScalarFilter<number>>('IntFilter').implement({
+  description: 'Conditions on an integer; several are ANDed.',
+  fields: (t) => ({
+    eq: t.int({ description: describe.eq }),
+    ne: t.int({ description: describe.ne }),
+    in: t.intList({ description: describe.in }),
+    nin: t.intList({ description: describe.nin }),
+    gt: t.int({ description: describe.gt }),
+    gte: t.int({ description: describe.gte }),
+    lt: t.int({ description: describe.lt }),
+    lte: t.int({ description: describe.lte }),
+    exists: t.boolean({ description: describe.exists }),
+  }),
+});
+
+export const DateTimeFilter = builder.inputRef<ScalarFilter<Date>>('DateTimeFilter').implement({
+  description: 'Conditions on an instant; several are ANDed.',
+  fields: (t) => ({
+    eq: t.field({ type: 'DateTime', description: describe.eq }),
+    ne: t.field({ type: 'DateTime', description: describe.ne }),
+    in: t.field({ type: ['DateTime'], description: describe.in }),
+    nin: t.field({ type: ['DateTime'], description: describe.nin }),
+    gt: t.field({ type: 'DateTime', description: describe.gt }),
+    gte: t.field({ type: 'DateTime', description: describe.gte }),
+    lt: t.field({ type: 'DateTime', description: describe.lt }),
+    lte: t.field({ type: 'DateTime', description: describe.lte }),
+    exists: t.boolean({ description: describe.exists }),
+  }),
+});
+
+/** Declares `<Name>Filter { eq ne in nin }` for an enum. */
+export function enumFilter<T extends string>(name: string, enumRef: EnumRef<any, T>): InputObjectRef<any, ScalarFilter<T>> {
+  const ref = enumRef as EnumRef<any, string>;
+  return builder.inputType(`${name}Filter`, {
+    description: `Conditions on a ${name}; several are ANDed.`,
+    fields: (t) => ({
+      eq: t.field({ type: ref, description: describe.eq }),
+      ne: t.field({ type: ref, description: describe.ne }),
+      in: t.field({ type: [ref], description: describe.in }),
+      nin: t.field({ type: [ref], description: describe.nin }),
+    }),
+  }) as unknown as InputObjectRef<any, ScalarFilter<T>>;
+}
+
+function checkValues(values: readonly unknown[], path: string): void {
+  if (values.length > MAX_IN_VALUES) {
+    throw new ValidationError(`${path} may list at most ${MAX_IN_VALUES} values, got ${values.length}`, path);
+  }
+}
+
+/**
+ * Compiles one scalar filter on `field` to a Prisma where. `nullable` says whether the
+ * column can be null (only then do ne/nin/exists need the null branch).
+ */
+export function scalarWhere<T>(field: string, filter: ScalarFilter<T>, path: string, nullable: boolean): Where[] {
+  const parts: Where[] = [];
+  const at = (op: string) => joinPath(path, op);
+  if (filter.eq != null) parts.push({ [field]: filter.eq });
+  if (filter.ne != null) {
+    parts.push(nullable ? { OR: [{ [field]: { not: filter.ne } }, { [field]: null }] } : { [field]: { not: filter.ne } });
+  }
+  if (filter.in != null) {
+    checkValues(filter.in, at('in'));
+    parts.push({ [field]: { in: [...filter.in] } });
+  }
+  if (filter.nin != null) {
+    checkValues(filter.nin, at('nin'));
+    const notIn = { [field]: { notIn: [...filter.nin] } };
+    parts.push(nullable ? { OR: [notIn, { [field]: null }] } : notIn);
+  }
+  for (const op of ['gt', 'gte', 'lt', 'lte'] as const) {
+    if (filter[op] != null) parts.push({ [field]: { [op]: filter[op] } });
+  }
+  if (filter.exists != null) {
+    if (filter.exists) parts.push({ [field]: { not: null } });
+    // A non-nullable column always exists: `exists: false` matches nothing.
+    else parts.push(nullable ? { [field]: null } : { [field]: { in: [] } });
+  }
+  if (filter.autocomplete != null) {
+    if (filter.autocomplete.length === 0) throw new ValidationError(`${at('autocomplete')} must not be empty`, at('autocomplete'));
+    parts.push({ [field]: { startsWith: filter.autocomplete, mode: 'insensitive' } });
+  }
+  return parts;
+}
+
+/** How one field of an entity filter compiles: a column, or a custom mapping. */
+export type FieldCompiler<F> = (value: F, path: string) => Where[];
+
+/** Field compiler for a plain column. */
+export function column<T>(name: string, { nullable = false } = {}): FieldCompiler<ScalarFilter<T>> {
+  return (value, path) => scalarWhere(name, value, path, nullable);
+}
+
+export interface LogicalFilter<Self> {
+  and?: readonly Self[] | null;
+  or?: readonly Self[] | null;
+  nor?: readonly Self[] | null;
+}
+
+/**
+ * Compiles an entity filter (`{ name: StringFilter, …, and, or, nor }`) to one Prisma
+ * where. `fields` maps each filter key to its compiler; `and/or/nor` recurse, at most
+ * five levels deep, each a non-empty list.
+ */
+export function entityWhere<F extends LogicalFilter<F>>(
+  filter: F | null | undefined,
+  fields: { [K in Exclude<keyof F, 'and' | 'or' | 'nor'>]-?: FieldCompiler<NonNullable<F[K]>> },
+  path = 'filter',
+  depth = 0,
+): Where {
+  if (filter == null) return {};
+  if (depth > MAX_FILTER_DEPTH) throw new ValidationError(`${path} nests and/or/nor deeper than ${MAX_FILTER_DEPTH} levels`, path);
+  const parts: Where[] = [];
+  for (const [key, value] of Object.entries(filter) as [keyof F & string, unknown][]) {
+    if (value == null) continue;
+    if (key === 'and' || key === 'or' || key === 'nor') {
+      const list = value as F[];
+      if (list.length === 0) throw new ValidationError(`${joinPath(path, key)} needs at least one filter`, joinPath(path, key));
+      const compiled = list.map((item, i) => entityWhere(item, fields, `${joinPath(path, key)}[${i}]`, depth + 1));
+      parts.push(key === 'and' ? { AND: compiled } : key === 'or' ? { OR: compiled } : { NOT: compiled });
+      continue;
+    }
+    const compile = (fields as Record<string, FieldCompiler<unknown>>)[key];
+    if (!compile) throw new ValidationError(`${joinPath(path, key)} is not a filterable field`, joinPath(path, key));
+    parts.push(...compile(value, joinPath(path, key)));
+  }
+  return parts.length === 0 ? {} : parts.length === 1 ? parts[0]! : { AND: parts };
+}

@@ -1,0 +1,18 @@
+/** What every resolver receives: the caller's identity and the process's services. */
+import type { AuthState } from '../auth/tokens.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Database } from '../db/database.js';
+
+/** Long-lived dependencies shared by all requests of one process. */
+export interface AppServices {
+  config: Config;
+  db: Database;
+  logger: Logger;
+}
+
+export interface Context extends AppServices {
+  prisma: PrismaClient;
+  auth: AuthState;
+}

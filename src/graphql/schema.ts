@@ -1,0 +1,17 @@
+/** Assembles the schema: imports every domain's schema file, then builds. */
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './root.js';
+import './errors.js';
+import '../chat/users.schema.js';
+import '../chat/channels.schema.js';
+import '../chat/messages.schema.js';
+import '../filters/typed.js';
+
+/** The executable schema. */
+export const schema = builder.toSchema();
+
+/** SDL of the schema, types sorted by name so the committed file is stable. */
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

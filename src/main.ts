@@ -1,0 +1,32 @@
+/** Process entry point: starts Beacon from the environment and stops it on SIGTERM/SIGINT. */
+import { loadConfig, ConfigError } from './config.js';
+import { startApp } from './app.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const started = Date.now();
+  const app = await startApp(config);
+  app.logger.info('beacon started', {
+    role: config.role,
+    database: app.db.embedded ? `embedded (${config.dataDir})` : 'postgresql',
+    graphql: app.api?.url,
+    ms: Date.now() - started,
+  });
+  const shutdown = (signal: string) => {
+    app.logger.info('shutting down', { signal });
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.logger.error('shutdown failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`beacon: ${error instanceof ConfigError ? error.message : (error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});
