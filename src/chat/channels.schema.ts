@@ -1,10 +1,8 @@
 /** Channel and membership types, and the channel queries and mutations (spec §1). */
-import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../graphql/builder.js';
 import { ALL_ERRORS } from '../graphql/errors.js';
-import { countedConnection, inKeyOrder, toConnection } from '../graphql/connections.js';
-import { SortInput } from '../graphql/sort-input.js';
-import { countJsonFilter, findJsonPage } from '../filters/json-page.js';
+import { countedConnection } from '../graphql/connections.js';
+import { jsonListArgs, resolveJsonList } from '../graphql/json-list.js';
 import { pageSize } from '../validation.js';
 import { addChannelMembers, createChannel } from './channels.service.js';
 
@@ -89,20 +87,14 @@ builder.queryFields((t) => ({
   channels: t.field({
     type: ChannelConnection,
     description: 'Channels matching a filter in the operator syntax, keyset-paged.',
-    args: {
-      filter: t.arg({ type: 'JSON', description: 'Operator filter, e.g. {"type": "messaging", "members": {"$in": ["alice"]}}.' }),
-      sort: t.arg({ type: [SortInput], description: 'Sort keys, first is most significant (default created_at ASC).' }),
-      first: t.arg.int({ description: 'Page size (default 100, at most 1,000).' }),
-      after: t.arg.string({ description: 'Cursor of the last row of the previous page.' }),
-    },
-    resolve: async (_root, args, ctx, info) => {
-      const page = await findJsonPage(ctx.prisma, 'channel', args);
-      const query = queryFromInfo({ context: ctx, info, typeName: 'Channel', path: ['edges', 'node'] });
-      const rows = await ctx.prisma.channel.findMany({ ...query, where: { cid: { in: page.keys } } });
-      return toConnection(inKeyOrder(page.keys, rows, (c) => c.cid), page.cursors, page, () =>
-        countJsonFilter(ctx.prisma, 'channel', args.filter),
-      );
-    },
+    args: jsonListArgs('{"type": "messaging", "members": {"$in": ["alice"]}}'),
+    resolve: (_root, args, ctx, info) =>
+      resolveJsonList(
+        { entity: 'channel', typeName: 'Channel', load: (query, keys) => ctx.prisma.channel.findMany({ ...query, where: { cid: { in: keys } } }), keyOf: (c) => c.cid },
+        args,
+        ctx,
+        info,
+      ),
   }),
 }));
 

@@ -1,10 +1,8 @@
 /** User type, its inputs, and the user queries and mutations (spec §1). */
-import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../graphql/builder.js';
 import { ALL_ERRORS } from '../graphql/errors.js';
-import { countedConnection, inKeyOrder, toConnection } from '../graphql/connections.js';
-import { SortInput } from '../graphql/sort-input.js';
-import { countJsonFilter, findJsonPage } from '../filters/json-page.js';
+import { countedConnection, inKeyOrder } from '../graphql/connections.js';
+import { jsonListArgs, resolveJsonList } from '../graphql/json-list.js';
 import { deleteUsers, upsertUsers } from './users.service.js';
 
 export const User = builder.prismaObject('User', {
@@ -64,20 +62,14 @@ builder.queryFields((t) => ({
   users: t.field({
     type: UserConnection,
     description: 'Users matching a filter in the operator syntax, keyset-paged.',
-    args: {
-      filter: t.arg({ type: 'JSON', description: 'Operator filter, e.g. {"role": "admin", "age": {"$gte": 18}}.' }),
-      sort: t.arg({ type: [SortInput], description: 'Sort keys, first is most significant (default created_at ASC).' }),
-      first: t.arg.int({ description: 'Page size (default 100, at most 1,000).' }),
-      after: t.arg.string({ description: 'Cursor of the last row of the previous page.' }),
-    },
-    resolve: async (_root, args, ctx, info) => {
-      const page = await findJsonPage(ctx.prisma, 'user', args);
-      const query = queryFromInfo({ context: ctx, info, typeName: 'User', path: ['edges', 'node'] });
-      const rows = await ctx.prisma.user.findMany({ ...query, where: { id: { in: page.keys } } });
-      return toConnection(inKeyOrder(page.keys, rows, (u) => u.id), page.cursors, page, () =>
-        countJsonFilter(ctx.prisma, 'user', args.filter),
-      );
-    },
+    args: jsonListArgs('{"role": "admin", "age": {"$gte": 18}}'),
+    resolve: (_root, args, ctx, info) =>
+      resolveJsonList(
+        { entity: 'user', typeName: 'User', load: (query, keys) => ctx.prisma.user.findMany({ ...query, where: { id: { in: keys } } }), keyOf: (u) => u.id },
+        args,
+        ctx,
+        info,
+      ),
   }),
 }));
 
