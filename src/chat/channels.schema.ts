@@ -45,8 +45,8 @@ const CreateChannelInput = builder.inputType('CreateChannelInput', {
   fields: (t) => ({
     type: t.string({ required: true, description: 'Channel type (lower-case letters, digits, _ and -).' }),
     id: t.string({ description: 'Id within the type; leave out for a channel identified by its (≥2) members.' }),
-    createdById: t.string({ description: 'Id of the creating user.' }),
-    members: t.stringList({ description: 'User ids to add as members (≤1,000).' }),
+    createdById: t.id({ description: 'Id of the creating user.' }),
+    members: t.idList({ description: 'User ids to add as members (≤1,000).' }),
     custom: t.field({ type: 'JSON', description: 'Custom data: a JSON object.' }),
   }),
 });
@@ -112,7 +112,7 @@ builder.mutationFields((t) => ({
     errors: { types: ALL_ERRORS },
     args: {
       cid: t.arg.id({ required: true, description: 'Channel cid.' }),
-      userIds: t.arg.stringList({ required: true, description: 'User ids (1 to 1,000).' }),
+      userIds: t.arg.idList({ required: true, description: 'User ids (1 to 1,000).' }),
     },
     resolve: async (_root, args, ctx) => {
       await addChannelMembers(ctx.prisma, String(args.cid), args.userIds);

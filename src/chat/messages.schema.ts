@@ -28,8 +28,8 @@ const MessageConnection = countedConnection('Message', Message, 'messages');
 const SendMessageInput = builder.inputType('SendMessageInput', {
   description: 'A message to post.',
   fields: (t) => ({
-    channelCid: t.string({ required: true, description: 'Cid of an existing channel.' }),
-    userId: t.string({ required: true, description: 'Id of the sending user.' }),
+    channelCid: t.id({ required: true, description: 'Cid of an existing channel.' }),
+    userId: t.id({ required: true, description: 'Id of the sending user.' }),
     text: t.string({ required: true, description: 'Text, 1 to 5,000 characters.' }),
     attachments: t.field({ type: 'JSON', description: 'A list of at most 10 JSON objects.' }),
     custom: t.field({ type: 'JSON', description: 'Custom data: a JSON object.' }),
@@ -111,7 +111,7 @@ builder.mutationFields((t) => ({
     errors: { types: ALL_ERRORS },
     args: {
       channelCid: t.arg.id({ required: true, description: 'Channel cid.' }),
-      userId: t.arg.string({ required: true, description: 'Id of the member who read it.' }),
+      userId: t.arg.id({ required: true, description: 'Id of the member who read it.' }),
     },
     resolve: async (_root, args, ctx) => ({
       cid: String(args.channelCid),

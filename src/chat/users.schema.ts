@@ -24,7 +24,7 @@ export const UserConnection = countedConnection('User', User, 'users');
 const UserInput = builder.inputType('UserInput', {
   description: 'A user to insert or replace whole: fields left out take their defaults.',
   fields: (t) => ({
-    id: t.string({ required: true, description: 'Id chosen by the application (≤128 of letters, digits, @ . _ - !).' }),
+    id: t.id({ required: true, description: 'Id chosen by the application (≤128 of letters, digits, @ . _ - !).' }),
     name: t.string({ description: 'Display name (≤256).' }),
     role: t.string({ description: 'Role (default `user`).' }),
     language: t.string({ description: 'Language code (≤16).' }),
