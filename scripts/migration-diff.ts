@@ -29,7 +29,7 @@ provider = "postgresql"
  * migration owns that DDL), schema-qualified: `public.agenda_jobs`. Without them listed the
  * diff would drop them. This is the default for both `migration:new` and the drift test.
  */
-export const UNMODELLED_TABLES: string[] = [];
+export const UNMODELLED_TABLES: string[] = ['public.agenda_jobs'];
 
 export interface DiffOptions {
   migrationsDir?: string;
