@@ -7,6 +7,9 @@ import { resolveApiSecret } from './auth/secret.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApiServer, type ApiServer } from './graphql/server.js';
+import { startEventServices } from './events/services.js';
+import type { CampaignEvents } from './events/campaign-events.js';
+import type { Webhooks } from './events/webhooks.js';
 
 export interface App {
   config: Config;
@@ -14,6 +17,10 @@ export interface App {
   api: ApiServer | null;
   apiSecret: string;
   logger: Logger;
+  /** Live campaign events: call `campaignChanged` after committed status/counter changes. */
+  events: CampaignEvents;
+  /** Outbound webhooks: call `sendCampaignWebhook` on status transitions. */
+  webhooks: Webhooks;
   stop(): Promise<void>;
 }
 
@@ -33,10 +40,17 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     logger,
     onQuery: options.onQuery,
   });
+  // Event services (pub/sub, campaign events, webhooks) start before and stop after the API.
+  const eventServices = await startEventServices(config, logger).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  const { events, webhooks } = eventServices;
   let api: ApiServer | null = null;
   try {
-    if (config.role !== 'worker') api = await startApiServer({ config, db, logger, apiSecret }, config.port);
+    if (config.role !== 'worker') api = await startApiServer({ config, db, logger, apiSecret, events, webhooks }, config.port);
   } catch (error) {
+    await eventServices.close();
     await db.close();
     throw error;
   }
@@ -47,9 +61,12 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     api,
     apiSecret,
     logger,
+    events,
+    webhooks,
     stop() {
       stopping ??= (async () => {
         await api?.close();
+        await eventServices.close();
         await db.close();
       })();
       return stopping;

@@ -141,9 +141,10 @@ export function scalarWhere<T>(field: string, filter: ScalarFilter<T>, path: str
     if (filter[op] != null) parts.push({ [field]: { [op]: filter[op] } });
   }
   if (filter.exists != null) {
-    if (filter.exists) parts.push({ [field]: { not: null } });
-    // A non-nullable column always exists: `exists: false` matches nothing.
-    else parts.push(nullable ? { [field]: null } : { [field]: { in: [] } });
+    // A non-nullable column always exists: `exists: true` adds no condition, `exists: false` matches nothing.
+    if (filter.exists) {
+      if (nullable) parts.push({ [field]: { not: null } });
+    } else parts.push(nullable ? { [field]: null } : { [field]: { in: [] } });
   }
   if (filter.autocomplete != null) {
     if (filter.autocomplete.length === 0) throw new ValidationError(`${at('autocomplete')} must not be empty`, at('autocomplete'));

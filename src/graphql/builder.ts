@@ -49,6 +49,8 @@ export const builder = new SchemaBuilder<{
     endCursorFieldOptions: { description: 'Cursor of the last item of this page, or null when the page is empty.' },
   },
   scopeAuth: {
+    // Subscriptions are authorized when they start, not per event.
+    authorizeOnSubscribe: true,
     authScopes: async (context) => ({
       server: context.auth.kind === 'server',
       userIs: (userId) => context.auth.kind === 'user' && context.auth.userId === userId,

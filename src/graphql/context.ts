@@ -4,12 +4,18 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../db/database.js';
+import type { CampaignEvents } from '../events/campaign-events.js';
+import type { Webhooks } from '../events/webhooks.js';
 
 /** Long-lived dependencies shared by all requests of one process. */
 export interface AppServices {
   config: Config;
   db: Database;
   logger: Logger;
+  /** Live campaign events (publish after commit, subscribe in campaignUpdated). */
+  events: CampaignEvents;
+  /** Outbound campaign webhooks. */
+  webhooks: Webhooks;
 }
 
 export interface Context extends AppServices {

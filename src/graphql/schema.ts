@@ -7,6 +7,11 @@ import '../chat/users.schema.js';
 import '../chat/channels.schema.js';
 import '../chat/messages.schema.js';
 import '../filters/typed.js';
+import '../segments/schema.js';
+import '../campaigns/schema.js';
+import '../campaigns/test-send.schema.js';
+import '../recipients/schema.js';
+import '../events/campaign-updated.schema.js';
 
 /** The executable schema. */
 export const schema = builder.toSchema();

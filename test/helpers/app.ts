@@ -34,9 +34,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Starts Beacon on its own database; `close()` stops it and drops the database. */
-export async function startTestApp(options: { env?: Record<string, string>; onQuery?: (q: string) => void } = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+export interface StartTestAppOptions {
+  env?: Record<string, string>;
+  onQuery?: (q: string) => void;
+  /** Use this database (e.g. another test app's `app.db.url`) instead of a fresh one; it is not dropped on close. */
+  databaseUrl?: string;
+}
+
+/** Starts Beacon on its own database (or `databaseUrl`); `close()` stops it and drops the database it created. */
+export async function startTestApp(options: StartTestAppOptions = {}): Promise<TestApp> {
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: database.url,
     PORT: '0',

@@ -1,0 +1,46 @@
+/**
+ * Renders and writes campaign messages in one statement per batch. Message ids are given
+ * by the caller: delivery derives them from campaign × recipient, so re-running a batch
+ * inserts nothing twice (ON CONFLICT DO NOTHING) and returns only the new ids.
+ */
+import type { TemplatePerson } from '../campaigns/templates.js';
+import type { Conversation } from './conversations.js';
+import type { Db, DeliveryPlan } from './plan.js';
+
+export interface OutgoingMessage {
+  id: string;
+  channelCid: string;
+  text: string;
+}
+
+/** Renders the message for one open conversation; `receiver` is dropped outside 1:1 ones. */
+export function renderMessage(
+  plan: DeliveryPlan,
+  sender: TemplatePerson,
+  conversation: Extract<Conversation, { ok: true }>,
+  receiver: TemplatePerson | null,
+): string {
+  return plan.text.render({ user: conversation.oneToOne ? receiver : null, sender, channel: conversation.channel });
+}
+
+/**
+ * Inserts messages sent by the plan's sender; `campaignId` is null for test sends (they
+ * are not campaign deliveries). Returns the ids actually inserted.
+ */
+export async function insertMessages(
+  db: Db,
+  plan: DeliveryPlan,
+  senderId: string,
+  messages: readonly OutgoingMessage[],
+  campaignId: string | null,
+): Promise<Set<string>> {
+  if (messages.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    INSERT INTO messages (id, channel_cid, user_id, text, attachments, custom, campaign_id)
+    SELECT m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
+      ${JSON.stringify(plan.custom)}::jsonb, ${campaignId}
+    FROM unnest(${messages.map((m) => m.id)}::text[], ${messages.map((m) => m.channelCid)}::text[],
+      ${messages.map((m) => m.text)}::text[]) AS m(id, cid, text)
+    ON CONFLICT (id) DO NOTHING RETURNING id`;
+  return new Set(rows.map((r) => r.id));
+}

@@ -1,0 +1,29 @@
+/** Starts the event services of one process (pub/sub, campaign events, webhooks) and stops them in order. */
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { CampaignEvents } from './campaign-events.js';
+import { createBeaconPubSub } from './pubsub.js';
+import { Webhooks } from './webhooks.js';
+
+export interface EventServices {
+  events: CampaignEvents;
+  webhooks: Webhooks;
+  /** Flushes pending events, drains or cancels webhooks, closes Redis. */
+  close(): Promise<void>;
+}
+
+/** Connects the pub/sub (Redis when `config.redisUrl`) and creates the services on it. */
+export async function startEventServices(config: Config, logger: Logger): Promise<EventServices> {
+  const bus = await createBeaconPubSub(config.redisUrl, logger);
+  const events = new CampaignEvents(bus);
+  const webhooks = new Webhooks({ url: config.webhookUrl, secret: config.webhookSecret, logger });
+  return {
+    events,
+    webhooks,
+    async close() {
+      await events.close();
+      await webhooks.close();
+      await bus.close();
+    },
+  };
+}

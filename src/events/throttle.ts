@@ -1,0 +1,69 @@
+/**
+ * A per-key throttle with a leading and a trailing call: `touch(key)` calls `emit(key)` at
+ * once when the key is quiet, otherwise once when its window ends, so a burst of touches
+ * costs at most one emit per window and the last touch is never lost.
+ *
+ * Every emit opens a window of `intervalMs` for its key. A touch inside the window only marks
+ * the key dirty; when the window ends, a dirty key emits (opening the next window) and a
+ * clean key is forgotten, so memory stays bounded by the keys active in the last window.
+ */
+export class KeyedThrottle<K> {
+  private readonly windows = new Map<K, { timer: NodeJS.Timeout; dirty: boolean }>();
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly emit: (key: K) => void,
+  ) {}
+
+  /** Emits now if `key` is outside a window (or `immediate`), else once its window ends. */
+  touch(key: K, immediate = false): void {
+    const window = this.windows.get(key);
+    if (window && !immediate) {
+      window.dirty = true;
+      return;
+    }
+    this.fire(key);
+  }
+
+  /** Drops `key`'s window and any pending emit. */
+  forget(key: K): void {
+    this.clear(key);
+  }
+
+  /** Emits every pending key now and closes all windows. */
+  flush(): void {
+    const dirty = [...this.windows].filter(([, window]) => window.dirty).map(([key]) => key);
+    this.cancel();
+    for (const key of dirty) this.emit(key);
+  }
+
+  /** Closes all windows; pending emits are dropped. */
+  cancel(): void {
+    for (const window of this.windows.values()) clearTimeout(window.timer);
+    this.windows.clear();
+  }
+
+  private fire(key: K): void {
+    this.clear(key);
+    this.open(key);
+    this.emit(key);
+  }
+
+  private open(key: K): void {
+    const timer = setTimeout(() => {
+      const window = this.windows.get(key);
+      this.windows.delete(key);
+      if (window?.dirty) this.fire(key);
+    }, this.intervalMs);
+    // A pending trailing emit must not keep a finished process alive; close() flushes it.
+    timer.unref();
+    this.windows.set(key, { timer, dirty: false });
+  }
+
+  private clear(key: K): void {
+    const window = this.windows.get(key);
+    if (!window) return;
+    clearTimeout(window.timer);
+    this.windows.delete(key);
+  }
+}

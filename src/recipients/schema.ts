@@ -1,0 +1,128 @@
+/** Recipient type, its filter and sort inputs, the recipient queries and deleteRecipients (spec §6). */
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { GraphQLResolveInfo } from 'graphql';
+import { builder } from '../graphql/builder.js';
+import { countedConnection } from '../graphql/connections.js';
+import type { Context } from '../graphql/context.js';
+import { ALL_ERRORS } from '../graphql/errors.js';
+import { DateTimeFilter, IDFilter, StringFilter, enumFilter } from '../filters/typed.js';
+import { sortInput } from '../filters/typed-sort.js';
+import { MAX_DELETE_RECIPIENTS, RECIPIENT_SORT_FIELDS, deleteRecipients, listRecipients, type RecipientFilter as RecipientFilterShape, type RecipientListArgs } from './service.js';
+
+export const RecipientStatus = builder.enumType('RecipientStatus', {
+  description: 'What happened to a recipient.',
+  values: {
+    PENDING: { description: 'Not delivered yet.' },
+    SENT: { description: 'The message was posted.' },
+    ERRORED: { description: 'Delivery failed; `error` says why. retryFailedRecipients puts it back to PENDING.' },
+    SKIPPED: { description: 'Deliberately not messaged (e.g. the user or channel no longer exists).' },
+  } as const,
+});
+
+export const Recipient = builder.prismaObject('Recipient', {
+  description: 'One user (user audiences) or one channel (channel audiences) of a campaign, and what happened to it.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Recipient id.' }),
+    campaignId: t.exposeID('campaignId', { description: 'Id of the campaign.' }),
+    campaign: t.relation('campaign', { description: 'The campaign.' }),
+    userId: t.exposeID('userId', { nullable: true, description: 'Id of the receiving user (user audiences; null once the user is deleted).' }),
+    user: t.relation('user', { nullable: true, description: 'The receiving user, if any and not deleted.' }),
+    channelCid: t.exposeID('channelCid', {
+      nullable: true,
+      description: 'Cid of the target channel (channel audiences) or of the channel the message went to (user audiences), once known.',
+    }),
+    channel: t.relation('channel', { nullable: true, description: 'The channel, if known and not deleted.' }),
+    status: t.expose('status', { type: RecipientStatus, description: 'Delivery status.' }),
+    messageId: t.exposeID('messageId', { nullable: true, description: 'Id of the message sent, once SENT.' }),
+    message: t.relation('message', { nullable: true, description: 'The message sent, if any and not deleted.' }),
+    error: t.exposeString('error', { nullable: true, description: 'Why delivery failed (ERRORED) or was skipped (SKIPPED).' }),
+    attempts: t.exposeInt('attempts', { description: 'How many delivery attempts were made.' }),
+    sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true, description: 'When the message was sent.' }),
+    readAt: t.expose('readAt', { type: 'DateTime', nullable: true, description: 'When the receiver marked the channel read after the message.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the recipient was added to the campaign.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the recipient last changed.' }),
+  }),
+});
+
+export const RecipientConnection = countedConnection('Recipient', Recipient, 'recipients');
+
+const RecipientStatusFilter = enumFilter('RecipientStatus', RecipientStatus);
+
+export const RecipientFilter = builder.inputRef<RecipientFilterShape>('RecipientFilter').implement({
+  description: 'Conditions on recipients; fields and list items are ANDed unless in `or`/`nor`.',
+  fields: (t) => ({
+    campaignId: t.field({ type: IDFilter, description: 'Id of the campaign.' }),
+    status: t.field({ type: RecipientStatusFilter, description: 'Delivery status.' }),
+    userId: t.field({ type: IDFilter, description: 'Id of the receiving user.' }),
+    channelCid: t.field({ type: IDFilter, description: 'Cid of the channel.' }),
+    error: t.field({ type: StringFilter, description: 'Error text of ERRORED or SKIPPED recipients.' }),
+    sentAt: t.field({ type: DateTimeFilter, description: 'When the message was sent.' }),
+    readAt: t.field({ type: DateTimeFilter, description: 'When the receiver read it.' }),
+    createdAt: t.field({ type: DateTimeFilter, description: 'When the recipient was added.' }),
+    and: t.field({ type: [RecipientFilter], description: 'All of these filters (at least one).' }),
+    or: t.field({ type: [RecipientFilter], description: 'Any of these filters (at least one).' }),
+    nor: t.field({ type: [RecipientFilter], description: 'None of these filters (at least one).' }),
+  }),
+});
+
+export const RecipientSort = sortInput('Recipient', RECIPIENT_SORT_FIELDS);
+
+const recipientListArgs = builder.args((t) => ({
+  filter: t.field({ type: RecipientFilter, description: 'Conditions the recipients must meet.' }),
+  sort: t.field({ type: [RecipientSort], description: 'Sort keys, first is most significant (default createdAt ASC); id breaks ties.' }),
+  first: t.int({ description: 'Page size forward (default 100, at most 1,000).' }),
+  after: t.string({ description: 'Cursor to page forward from.' }),
+  last: t.int({ description: 'Page size backward (at most 1,000).' }),
+  before: t.string({ description: 'Cursor to page backward from.' }),
+}));
+
+/** Resolves a recipient list with the client's selection of `edges.node`. */
+function resolveRecipients(args: RecipientListArgs, ctx: Context, info: GraphQLResolveInfo, campaignId?: string) {
+  const query = queryFromInfo({ context: ctx, info, typeName: 'Recipient', path: ['edges', 'node'] });
+  return listRecipients(ctx.prisma, args, query, campaignId);
+}
+
+builder.prismaObjectField('Campaign', 'recipients', (t) =>
+  t.field({
+    type: RecipientConnection,
+    description: 'Recipients of this campaign, filtered, sorted and paged.',
+    select: { id: true },
+    args: recipientListArgs,
+    resolve: (campaign, args, ctx, info) => resolveRecipients(args, ctx, info, campaign.id),
+  }),
+);
+
+builder.queryFields((t) => ({
+  recipient: t.prismaField({
+    type: 'Recipient',
+    nullable: true,
+    description: 'One recipient by id, or null.',
+    args: { id: t.arg.id({ required: true, description: 'Recipient id.' }) },
+    resolve: (query, _root, args, ctx) => ctx.prisma.recipient.findUnique({ ...query, where: { id: String(args.id) } }),
+  }),
+  recipients: t.field({
+    type: RecipientConnection,
+    description: 'Recipients across all campaigns, filtered, sorted and paged.',
+    args: recipientListArgs,
+    resolve: (_root, args, ctx, info) => resolveRecipients(args, ctx, info),
+  }),
+}));
+
+const DeleteRecipientsPayload = builder.simpleObject('DeleteRecipientsPayload', {
+  description: 'Result of deleteRecipients.',
+  fields: (t) => ({
+    deletedIds: t.idList({ description: 'Ids that existed and were deleted, in input order.' }),
+    deletedCount: t.int({ description: 'How many recipients were deleted.' }),
+  }),
+});
+
+builder.mutationField('deleteRecipients', (t) =>
+  t.field({
+    type: DeleteRecipientsPayload,
+    description:
+      'Deletes recipient records of campaigns that are not IN_PROGRESS and takes them out of their campaigns’ counters, in one transaction. Unknown ids are ignored.',
+    errors: { types: ALL_ERRORS },
+    args: { ids: t.arg.idList({ required: true, description: `Recipient ids (1 to ${MAX_DELETE_RECIPIENTS.toLocaleString('en')}).` }) },
+    resolve: (_root, args, ctx) => deleteRecipients(ctx.prisma, args.ids.map(String)),
+  }),
+);

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { PrismaClient } from '../src/generated/prisma/client.js';
+import { InvalidStateError, NotFoundError } from '../src/errors.js';
+import { CampaignStatus } from '../src/generated/prisma/enums.js';
+import {
+  TRANSITIONS,
+  assertTransition,
+  canDelete,
+  canTransition,
+  canUpdate,
+  requireTransition,
+  startAction,
+  transitionCampaign,
+  type CampaignAction,
+} from '../src/campaigns/status.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+const STATUSES = Object.values(CampaignStatus);
+const ACTIONS = Object.keys(TRANSITIONS) as CampaignAction[];
+
+// The spec's lifecycle, written out independently of the table under test.
+const ALLOWED: Record<string, CampaignStatus> = {
+  'DRAFT start': 'IN_PROGRESS',
+  'DRAFT schedule': 'SCHEDULED',
+  'SCHEDULED begin': 'IN_PROGRESS',
+  'IN_PROGRESS complete': 'COMPLETED',
+  'IN_PROGRESS stop': 'STOPPED',
+  'SCHEDULED stop': 'STOPPED',
+  'IN_PROGRESS fail': 'FAILED',
+  'SCHEDULED fail': 'FAILED',
+  'STOPPED resume': 'IN_PROGRESS',
+};
+
+describe('the transition table', () => {
+  const cases = STATUSES.flatMap((from) => ACTIONS.map((action) => [from, action] as const));
+
+  test.each(cases)('%s → %s is allowed exactly when the lifecycle allows it', (from, action) => {
+    const expected = ALLOWED[`${from} ${action}`];
+    expect(canTransition(from, action)).toBe(expected !== undefined);
+    if (expected) {
+      expect(assertTransition(from, action)).toBe(expected);
+    } else {
+      expect(() => assertTransition(from, action)).toThrow(InvalidStateError);
+    }
+  });
+
+  test('a refused transition says what was tried, from where, and what is allowed', () => {
+    let error: unknown;
+    try {
+      assertTransition('COMPLETED', 'resume', 'id');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidStateError);
+    expect((error as InvalidStateError).message).toBe('Cannot resume a campaign that is COMPLETED; resume is allowed only from STOPPED');
+    expect((error as InvalidStateError).path).toEqual(['id']);
+  });
+
+  test('COMPLETED and FAILED are final', () => {
+    for (const action of ACTIONS) {
+      expect(canTransition('COMPLETED', action)).toBe(false);
+      expect(canTransition('FAILED', action)).toBe(false);
+    }
+  });
+
+  test('campaigns are editable while DRAFT or SCHEDULED and deletable unless IN_PROGRESS', () => {
+    expect(STATUSES.filter(canUpdate)).toEqual(['DRAFT', 'SCHEDULED']);
+    expect(STATUSES.filter((s) => !canDelete(s))).toEqual(['IN_PROGRESS']);
+  });
+
+  test('startAction schedules only a start time in the future', () => {
+    const now = new Date('2026-06-01T12:00:00Z');
+    expect(startAction(null, now)).toBe('start');
+    expect(startAction(new Date('2026-06-01T11:59:59Z'), now)).toBe('start');
+    expect(startAction(now, now)).toBe('start');
+    expect(startAction(new Date('2026-06-01T12:00:01Z'), now)).toBe('schedule');
+  });
+});
+
+describe('guarded transitions in the database', () => {
+  let t: TestApp;
+  let prisma: PrismaClient;
+  beforeAll(async () => {
+    t = await startTestApp();
+    prisma = t.app.db.prisma;
+  });
+  afterAll(() => t?.close());
+
+  const make = (id: string, status: CampaignStatus) =>
+    prisma.campaign.create({ data: { id, name: id, status, messageTemplate: { text: 'hi' } } });
+  const statusOf = async (id: string) => (await prisma.campaign.findUniqueOrThrow({ where: { id } })).status;
+
+  test('transitionCampaign moves an allowed campaign and writes the extra columns with it', async () => {
+    await make('g-1', 'IN_PROGRESS');
+    const completedAt = new Date('2026-05-01T00:00:00Z');
+    expect(await transitionCampaign(prisma, 'g-1', 'complete', { completedAt })).toBe(true);
+    const row = await prisma.campaign.findUniqueOrThrow({ where: { id: 'g-1' } });
+    expect(row).toMatchObject({ status: 'COMPLETED', completedAt });
+  });
+
+  test('transitionCampaign leaves a campaign in another status untouched and says so', async () => {
+    await make('g-2', 'DRAFT');
+    expect(await transitionCampaign(prisma, 'g-2', 'complete', { completedAt: new Date() })).toBe(false);
+    const row = await prisma.campaign.findUniqueOrThrow({ where: { id: 'g-2' } });
+    expect(row).toMatchObject({ status: 'DRAFT', completedAt: null });
+    expect(await transitionCampaign(prisma, 'missing', 'start')).toBe(false);
+  });
+
+  test('of two racing transitions from one status, exactly one wins', async () => {
+    await make('g-3', 'IN_PROGRESS');
+    const results = await Promise.all([
+      transitionCampaign(prisma, 'g-3', 'stop'),
+      transitionCampaign(prisma, 'g-3', 'complete'),
+      transitionCampaign(prisma, 'g-3', 'fail', { failureReason: 'x' }),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(['STOPPED', 'COMPLETED', 'FAILED']).toContain(await statusOf('g-3'));
+  });
+
+  test('transitionCampaign works inside a transaction and rolls back with it', async () => {
+    await make('g-4', 'STOPPED');
+    await expect(
+      prisma.$transaction(async (tx) => {
+        expect(await transitionCampaign(tx, 'g-4', 'resume')).toBe(true);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await statusOf('g-4')).toBe('STOPPED');
+  });
+
+  test('requireTransition returns the new status, or NOT_FOUND / INVALID_STATE naming the current one', async () => {
+    await make('g-5', 'SCHEDULED');
+    expect(await requireTransition(prisma, 'g-5', 'begin')).toBe('IN_PROGRESS');
+    await expect(requireTransition(prisma, 'g-5', 'begin')).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+      message: 'Cannot begin a campaign that is IN_PROGRESS; begin is allowed only from SCHEDULED',
+      path: ['id'],
+    });
+    await expect(requireTransition(prisma, 'nope', 'stop')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});

@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { subscribeSse, subscribeWs, type Feed } from './helpers/subscriptions.js';
+import { CampaignUpdatedDocument, type CampaignUpdatedSubscription } from './generated/graphql.js';
+import { createLogger } from '../src/logger.js';
+import { createBeaconPubSub, type CampaignUpdate } from '../src/events/pubsub.js';
+import { CampaignEvents } from '../src/events/campaign-events.js';
+import type { CampaignStatus } from '../src/generated/prisma/enums.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let seq = 0;
+
+/** A DRAFT campaign written straight to the database; returns its id. */
+async function newCampaign(app: TestApp = t): Promise<string> {
+  const id = `live-${process.pid}-${++seq}`;
+  await app.app.db.prisma.campaign.create({ data: { id, name: `Campaign ${id}`, messageTemplate: { text: 'Hi {{ user.name }}' } } });
+  return id;
+}
+
+/** What delivery does: commit new counters (and status), then report the change. */
+async function deliver(id: string, messagesSent: number, status?: CampaignStatus, app: TestApp = t) {
+  const row = await app.app.db.prisma.campaign.update({ where: { id }, data: { recipientsTotal: 20, messagesSent, ...(status ? { status } : {}) } });
+  app.app.events.campaignChanged(id, row.status);
+}
+
+const campaignOf = (result: { data?: CampaignUpdatedSubscription | null; errors?: unknown }) => {
+  if (!result.data) throw new Error(`no data: ${JSON.stringify(result.errors)}`);
+  return result.data.campaignUpdated;
+};
+const codeOf = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => result.errors?.[0]?.extensions?.code;
+
+const feeds: Feed<unknown>[] = [];
+/** Subscribes and closes the feed when the file ends. */
+function watch(via: typeof subscribeWs, variables: { id?: string }, options: { token?: string | null } = {}, app: TestApp = t) {
+  const feed = via(app, CampaignUpdatedDocument, variables, options);
+  feeds.push(feed);
+  return feed;
+}
+afterAll(() => Promise.all(feeds.map((feed) => feed.close())));
+
+describe('campaignUpdated over graphql-ws', () => {
+  test('sends the current state first, then the campaign after each change', async () => {
+    const id = await newCampaign();
+    await deliver(id, 3);
+    const feed = watch(subscribeWs, { id });
+    expect(campaignOf(await feed.next())).toMatchObject({ id, status: 'DRAFT', stats: { messagesSent: 3, recipientsTotal: 20, pending: 17 } });
+    await deliver(id, 7);
+    expect(campaignOf(await feed.next())).toMatchObject({ id, stats: { messagesSent: 7, pending: 13 } });
+    await sleep(300);
+    await deliver(id, 9, 'IN_PROGRESS');
+    expect(campaignOf(await feed.next())).toMatchObject({ status: 'IN_PROGRESS', stats: { messagesSent: 9 } });
+  });
+
+  test('20 changes within 200 ms arrive as at most 3 events, the last with the final counters', async () => {
+    const id = await newCampaign();
+    const feed = watch(subscribeWs, { id });
+    await feed.next();
+    const started = Date.now();
+    for (let sent = 1; sent <= 20; sent += 1) {
+      await deliver(id, sent);
+      await sleep(Math.max(0, started + sent * 10 - Date.now()));
+    }
+    expect(Date.now() - started).toBeLessThan(400);
+    const events = (await feed.settle(700)).map(campaignOf);
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(events.length).toBeLessThanOrEqual(3);
+    expect(events.at(-1)!.stats).toMatchObject({ messagesSent: 20, pending: 0, progress: 1 });
+  });
+
+  test('events of one campaign come at most every 250 ms, and the terminal status is delivered', async () => {
+    const id = await newCampaign();
+    const feed = watch(subscribeWs, { id });
+    await feed.next();
+    const arrivals: number[] = [];
+    const collected = (async () => {
+      for (;;) {
+        const event = campaignOf(await feed.next(3000));
+        arrivals.push(Date.now());
+        if (event.status === 'COMPLETED') return event;
+      }
+    })();
+    for (let sent = 1; sent < 20; sent += 1) {
+      await deliver(id, sent, 'IN_PROGRESS');
+      await sleep(40);
+    }
+    await deliver(id, 20, 'COMPLETED');
+    const last = await collected;
+    expect(last.stats).toMatchObject({ messagesSent: 20, progress: 1 });
+    const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]!);
+    // A little slack for timer and socket scheduling.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(230);
+    expect(arrivals.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('without an id, receives the changes of every campaign (no initial event)', async () => {
+    const [a, b] = [await newCampaign(), await newCampaign()];
+    const feed = watch(subscribeWs, {});
+    // The subscription is set up once the server answers; give it a moment before changing.
+    await sleep(200);
+    await deliver(a, 5);
+    await deliver(b, 6);
+    const events = (await feed.settle(500)).map(campaignOf).filter((c) => c.id === a || c.id === b);
+    expect(events.map((c) => [c.id, c.stats.messagesSent]).sort()).toEqual([[a, 5], [b, 6]]);
+  });
+
+  test('an unknown campaign id is NOT_FOUND', async () => {
+    const feed = watch(subscribeWs, { id: 'no-such-campaign' });
+    const result = await feed.next();
+    expect(codeOf(result)).toBe('NOT_FOUND');
+    expect(result.data ?? null).toBeNull();
+  });
+
+  test('a user token is FORBIDDEN and no token refuses the connection', async () => {
+    const id = await newCampaign();
+    const forbidden = watch(subscribeWs, { id }, { token: await t.userToken('alice') });
+    const result = await forbidden.next();
+    expect(codeOf(result)).toBe('FORBIDDEN');
+    expect(result.data ?? null).toBeNull();
+    const anonymous = watch(subscribeWs, { id }, { token: null });
+    await expect(anonymous.next()).rejects.toThrow(/ended/);
+    expect(anonymous.failure).toMatchObject({ code: 4403 });
+  });
+
+  test('deleting the watched campaign ends the subscription', async () => {
+    const id = await newCampaign();
+    const feed = watch(subscribeWs, { id });
+    await feed.next();
+    await t.app.db.prisma.campaign.delete({ where: { id } });
+    t.app.events.campaignChanged(id, 'DELETED');
+    await expect(feed.next()).rejects.toThrow(/ended/);
+    expect(feed.completed).toBe(true);
+  });
+});
+
+describe('campaignUpdated over SSE', () => {
+  test('sends the current state first, then the changed campaign', async () => {
+    const id = await newCampaign();
+    const feed = watch(subscribeSse, { id });
+    expect(campaignOf(await feed.next())).toMatchObject({ id, status: 'DRAFT', stats: { messagesSent: 0 } });
+    await deliver(id, 11, 'IN_PROGRESS');
+    expect(campaignOf(await feed.next())).toMatchObject({ status: 'IN_PROGRESS', stats: { messagesSent: 11 } });
+  });
+
+  test('without a token is UNAUTHENTICATED; a user token is FORBIDDEN', async () => {
+    const id = await newCampaign();
+    expect(codeOf(await watch(subscribeSse, { id }, { token: null }).next())).toBe('UNAUTHENTICATED');
+    expect(codeOf(await watch(subscribeSse, { id }, { token: await t.userToken('alice') }).next())).toBe('FORBIDDEN');
+  });
+});
+
+describe('CampaignEvents publishing', () => {
+  async function recordPublishes(events: CampaignEvents, bus: Awaited<ReturnType<typeof createBeaconPubSub>>) {
+    const published: (CampaignUpdate & { at: number })[] = [];
+    const source = bus.pubsub.subscribe('campaign:updated');
+    void (async () => {
+      for await (const update of source) published.push({ ...update, at: Date.now() });
+    })();
+    await sleep(0);
+    return { published, stop: () => source.return() };
+  }
+
+  test('coalesces a burst per campaign (leading + trailing, ≤1 per 100 ms) and publishes terminal statuses at once', async () => {
+    const bus = await createBeaconPubSub(undefined, createLogger('silent'));
+    const events = new CampaignEvents(bus);
+    const { published, stop } = await recordPublishes(events, bus);
+    try {
+      for (let i = 0; i < 20; i += 1) {
+        events.campaignChanged('burst', 'IN_PROGRESS');
+        await sleep(10);
+      }
+      await sleep(150);
+      const burst = published.filter((p) => p.campaignId === 'burst');
+      expect(burst.length).toBeGreaterThanOrEqual(2);
+      expect(burst.length).toBeLessThanOrEqual(4);
+      const before = published.length;
+      events.campaignChanged('burst', 'COMPLETED');
+      await sleep(0);
+      expect(published.length).toBe(before + 1);
+      expect(published.at(-1)).toMatchObject({ campaignId: 'burst', status: 'COMPLETED' });
+    } finally {
+      await stop();
+      await events.close();
+    }
+  });
+
+  test('close() publishes pending changes at once', async () => {
+    const bus = await createBeaconPubSub(undefined, createLogger('silent'));
+    const events = new CampaignEvents(bus);
+    const { published, stop } = await recordPublishes(events, bus);
+    events.campaignChanged('pending', 'IN_PROGRESS');
+    events.campaignChanged('pending', 'IN_PROGRESS');
+    await sleep(0);
+    expect(published.length).toBe(1);
+    await events.close();
+    await sleep(0);
+    expect(published.length).toBe(2);
+    events.campaignChanged('pending', 'IN_PROGRESS');
+    await sleep(150);
+    expect(published.length).toBe(2);
+    await stop();
+  });
+});
+
+describe('with Redis: two Beacon processes on one database', () => {
+  const redisEnv = { REDIS_URL: 'redis://127.0.0.1:6379' };
+  let first: TestApp;
+  let second: TestApp;
+  beforeAll(async () => {
+    first = await startTestApp({ env: redisEnv });
+    second = await startTestApp({ env: redisEnv, databaseUrl: first.app.db.url });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  test('a change published by one reaches a subscriber of the other', async () => {
+    const id = await newCampaign(first);
+    const feed = watch(subscribeWs, { id }, {}, first);
+    expect(campaignOf(await feed.next())).toMatchObject({ id, stats: { messagesSent: 0 } });
+    await deliver(id, 4, 'IN_PROGRESS', second);
+    expect(campaignOf(await feed.next())).toMatchObject({ status: 'IN_PROGRESS', stats: { messagesSent: 4 } });
+    await deliver(id, 20, 'COMPLETED', second);
+    expect(campaignOf(await feed.waitFor((r) => campaignOf(r).status === 'COMPLETED'))).toMatchObject({ stats: { messagesSent: 20 } });
+  });
+});

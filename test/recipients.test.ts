@@ -1,0 +1,297 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { PrismaClient } from '../src/generated/prisma/client.js';
+import { insertRecipients } from '../src/recipients/service.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import {
+  CampaignRecipientsDocument,
+  DeleteRecipientsDocument,
+  RecipientDocument,
+  RecipientsDocument,
+  RecipientsWithRelationsDocument,
+  type RecipientFilter,
+  type RecipientsQuery,
+  type RecipientSort,
+} from './generated/graphql.js';
+
+let t: TestApp;
+let prisma: PrismaClient;
+let queries: string[] | null = null;
+
+/** Minute `n` of 2026-01-01, UTC. */
+const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, n));
+const iso = (n: number) => at(n).toISOString();
+
+/** Fixture recipients by label: a–e are users of campaign f1, x and y channels of f2. */
+const label = new Map<string, string>(); // recipient id → label
+const idOf: Record<string, string> = {}; // label → recipient id
+
+beforeAll(async () => {
+  t = await startTestApp({ onQuery: (q) => queries?.push(q) });
+  prisma = t.app.db.prisma;
+  await prisma.user.createMany({ data: ['a', 'b', 'c', 'd', 'e'].map((l) => ({ id: `f-${l}`, name: `User ${l}` })) });
+  await prisma.channel.createMany({ data: ['fa', 'fx', 'fy'].map((id) => ({ cid: `messaging:${id}`, type: 'messaging', id })) });
+  await prisma.message.create({ data: { id: 'msg-fa', channelCid: 'messaging:fa', userId: 'f-a', text: 'Hi a', campaignId: 'f1' } });
+  await prisma.campaign.create({ data: { id: 'f1', name: 'Users campaign', status: 'COMPLETED', messageTemplate: { text: 'Hi' } } });
+  await prisma.campaign.create({ data: { id: 'f2', name: 'Channels campaign', status: 'STOPPED', messageTemplate: { text: 'Hi' } } });
+  await insertRecipients(prisma, 'f1', { userIds: ['f-a', 'f-b', 'f-c', 'f-d', 'f-e'] });
+  await insertRecipients(prisma, 'f2', { channelCids: ['messaging:fx', 'messaging:fy'] });
+  for (const r of await prisma.recipient.findMany()) {
+    const l = r.userId ? r.userId.slice(2) : r.channelCid!.slice('messaging:f'.length);
+    label.set(r.id, l);
+    idOf[l] = r.id;
+  }
+  const set = (l: string, data: Parameters<PrismaClient['recipient']['update']>[0]['data']) => prisma.recipient.update({ where: { id: idOf[l]! }, data });
+  await set('a', { status: 'SENT', sentAt: at(10), readAt: at(20), channelCid: 'messaging:fa', messageId: 'msg-fa', attempts: 1, createdAt: at(1) });
+  await set('b', { status: 'SENT', sentAt: at(11), attempts: 1, createdAt: at(2) });
+  await set('c', { status: 'ERRORED', error: 'Channel is frozen', attempts: 3, createdAt: at(3) });
+  await set('d', { status: 'SKIPPED', error: 'User deactivated', createdAt: at(4) });
+  await set('e', { createdAt: at(5) });
+  await set('x', { status: 'SENT', sentAt: at(12), readAt: at(21), createdAt: at(6) });
+  await set('y', { createdAt: at(7) });
+});
+afterAll(() => t?.close());
+
+/** Labels of the fixture recipients matching `filter`, in list order. */
+async function labels(filter: RecipientFilter | null, sort?: RecipientSort[]): Promise<string> {
+  const scoped: RecipientFilter = { campaignId: { in: ['f1', 'f2'] }, ...(filter ? { and: [filter] } : {}) };
+  const { recipients } = await t.ok(RecipientsDocument, { filter: scoped, sort });
+  expect(recipients.totalCount).toBe(recipients.edges.length);
+  return recipients.edges.map((e) => label.get(e.node.id)).join('');
+}
+
+describe('recipients filter', () => {
+  test.each([
+    [{ campaignId: { eq: 'f1' } }, 'abcde'],
+    [{ campaignId: { ne: 'f1' } }, 'xy'],
+    [{ campaignId: { in: ['f2', 'nope'] } }, 'xy'],
+    [{ campaignId: { nin: ['f1'] } }, 'xy'],
+    [{ campaignId: { exists: true } }, 'abcdexy'],
+    [{ campaignId: { exists: false } }, ''],
+    [{ status: { eq: 'SENT' } }, 'abx'],
+    [{ status: { ne: 'PENDING' } }, 'abcdx'],
+    [{ status: { in: ['ERRORED', 'SKIPPED'] } }, 'cd'],
+    [{ status: { nin: ['SENT', 'PENDING'] } }, 'cd'],
+    [{ userId: { eq: 'f-a' } }, 'a'],
+    [{ userId: { ne: 'f-a' } }, 'bcdexy'],
+    [{ userId: { in: ['f-a', 'f-c', 'ghost'] } }, 'ac'],
+    [{ userId: { nin: ['f-a', 'f-b'] } }, 'cdexy'],
+    [{ userId: { exists: true } }, 'abcde'],
+    [{ userId: { exists: false } }, 'xy'],
+    [{ channelCid: { eq: 'messaging:fx' } }, 'x'],
+    [{ channelCid: { ne: 'messaging:fx' } }, 'abcdey'],
+    [{ channelCid: { in: ['messaging:fa', 'messaging:fy'] } }, 'ay'],
+    [{ channelCid: { nin: ['messaging:fx'] } }, 'abcdey'],
+    [{ channelCid: { exists: true } }, 'axy'],
+    [{ channelCid: { exists: false } }, 'bcde'],
+    [{ sentAt: { eq: iso(10) } }, 'a'],
+    [{ sentAt: { ne: iso(10) } }, 'bcdexy'],
+    [{ sentAt: { in: [iso(10), iso(12)] } }, 'ax'],
+    [{ sentAt: { nin: [iso(10)] } }, 'bcdexy'],
+    [{ sentAt: { gt: iso(10) } }, 'bx'],
+    [{ sentAt: { gte: iso(11) } }, 'bx'],
+    [{ sentAt: { lt: iso(11) } }, 'a'],
+    [{ sentAt: { lte: iso(11) } }, 'ab'],
+    [{ sentAt: { exists: true } }, 'abx'],
+    [{ sentAt: { exists: false } }, 'cdey'],
+    [{ readAt: { eq: iso(20) } }, 'a'],
+    [{ readAt: { ne: iso(20) } }, 'bcdexy'],
+    [{ readAt: { in: [iso(21)] } }, 'x'],
+    [{ readAt: { nin: [iso(20), iso(21)] } }, 'bcdey'],
+    [{ readAt: { gt: iso(20) } }, 'x'],
+    [{ readAt: { gte: iso(20) } }, 'ax'],
+    [{ readAt: { lt: iso(21) } }, 'a'],
+    [{ readAt: { lte: iso(21) } }, 'ax'],
+    [{ readAt: { exists: true } }, 'ax'],
+    [{ readAt: { exists: false } }, 'bcdey'],
+    [{ createdAt: { eq: iso(3) } }, 'c'],
+    [{ createdAt: { gte: iso(6) } }, 'xy'],
+    [{ createdAt: { gt: iso(6), lte: iso(7) } }, 'y'],
+    [{ createdAt: { lt: iso(2) } }, 'a'],
+    [{ createdAt: { in: [iso(1), iso(7)], nin: [iso(7)] } }, 'a'],
+    [{ createdAt: { ne: iso(1) } }, 'bcdexy'],
+    [{ error: { eq: 'Channel is frozen' } }, 'c'],
+    [{ error: { autocomplete: 'user' } }, 'd'],
+    [{ error: { exists: true } }, 'cd'],
+    [{ error: { ne: 'User deactivated' } }, 'abcexy'],
+    [{ error: { gt: 'D' } }, 'd'],
+    [{ status: { eq: 'SENT' }, readAt: { exists: false } }, 'b'],
+    [{ or: [{ status: { eq: 'ERRORED' } }, { userId: { eq: 'f-e' } }] }, 'ce'],
+    [{ nor: [{ status: { eq: 'PENDING' } }, { campaignId: { eq: 'f2' } }] }, 'abcd'],
+    [{ and: [{ status: { eq: 'SENT' } }, { or: [{ readAt: { exists: false } }, { channelCid: { eq: 'messaging:fx' } }] }] }, 'bx'],
+  ] as [RecipientFilter, string][])('%j → %s', async (filter, expected) => {
+    expect(await labels(filter)).toBe(expected);
+  });
+
+  test('a bad filter or page size is a top-level VALIDATION error naming the argument', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ filter: { or: [] } }, 'filter.or'],
+      [{ filter: { userId: { in: Array.from({ length: 1001 }, (_, i) => `u${i}`) } } }, 'filter.userId.in'],
+      [{ first: 1001 }, 'first'],
+      [{ last: 1001 }, 'last'],
+      [{ after: 'not-a-cursor' }, 'after'],
+      [{ first: 1, last: 1 }, 'last'],
+    ];
+    for (const [variables, path] of cases) {
+      const result = await t.gql(RecipientsDocument, variables);
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path });
+    }
+  });
+});
+
+describe('recipients sort', () => {
+  test.each([
+    [[], 'abcdexy'],
+    [[{ field: 'createdAt', direction: 'ASC' }], 'abcdexy'],
+    [[{ field: 'createdAt', direction: 'DESC' }], 'yxedcba'],
+    // Not yet sent (null) sorts last ascending and first descending.
+    [[{ field: 'sentAt' }, { field: 'createdAt' }], 'abxcdey'],
+    [[{ field: 'sentAt', direction: 'DESC' }, { field: 'createdAt' }], 'cdeyxba'],
+    [[{ field: 'readAt' }, { field: 'createdAt' }], 'axbcdey'],
+    [[{ field: 'readAt', direction: 'DESC' }, { field: 'createdAt', direction: 'DESC' }], 'yedcbxa'],
+    // Status sorts in lifecycle order: PENDING, SENT, ERRORED, SKIPPED.
+    [[{ field: 'status' }, { field: 'createdAt' }], 'eyabxcd'],
+    [[{ field: 'status', direction: 'DESC' }, { field: 'createdAt' }], 'dcabxey'],
+  ] as [RecipientSort[], string][])('%j → %s', async (sort, expected) => {
+    expect(await labels(null, sort)).toBe(expected);
+  });
+});
+
+describe('recipients paging', () => {
+  const filter: RecipientFilter = { campaignId: { in: ['f1', 'f2'] } };
+  const sort: RecipientSort[] = [{ field: 'sentAt', direction: 'DESC' }, { field: 'createdAt' }];
+
+  test('pages forward and back across pages on a sort key with missing values', async () => {
+    const forward: string[] = [];
+    const pageInfos: { hasNextPage: boolean; hasPreviousPage: boolean }[] = [];
+    let after: string | null | undefined = null;
+    do {
+      const { recipients }: RecipientsQuery = await t.ok(RecipientsDocument, { filter, sort, first: 3, after });
+      forward.push(...recipients.edges.map((e) => label.get(e.node.id)!));
+      pageInfos.push({ hasNextPage: recipients.pageInfo.hasNextPage, hasPreviousPage: recipients.pageInfo.hasPreviousPage });
+      expect(recipients.totalCount).toBe(7);
+      after = recipients.pageInfo.hasNextPage ? recipients.pageInfo.endCursor : undefined;
+    } while (after);
+    expect(forward.join('')).toBe('cdeyxba');
+    expect(pageInfos).toEqual([
+      { hasNextPage: true, hasPreviousPage: false },
+      { hasNextPage: true, hasPreviousPage: true },
+      { hasNextPage: false, hasPreviousPage: true },
+    ]);
+
+    const backward: string[] = [];
+    let before: string | null | undefined = null;
+    let pages = 0;
+    do {
+      const { recipients }: RecipientsQuery = await t.ok(RecipientsDocument, { filter, sort, last: 3, before });
+      backward.unshift(...recipients.edges.map((e) => label.get(e.node.id)!));
+      expect(recipients.pageInfo.hasNextPage).toBe(pages > 0);
+      pages += 1;
+      before = recipients.pageInfo.hasPreviousPage ? recipients.pageInfo.startCursor : undefined;
+    } while (before);
+    expect(backward.join('')).toBe('cdeyxba');
+    expect(pages).toBe(3);
+  });
+
+  test('first: 0 returns an empty page with the total', async () => {
+    const { recipients } = await t.ok(RecipientsDocument, { filter, first: 0 });
+    expect(recipients).toMatchObject({ totalCount: 7, edges: [], pageInfo: { hasNextPage: false, startCursor: null } });
+  });
+});
+
+describe('Campaign.recipients and recipient(id)', () => {
+  test('Campaign.recipients lists only that campaign’s recipients, filtered, sorted and paged', async () => {
+    const sent = await t.ok(CampaignRecipientsDocument, { id: 'f1', filter: { status: { eq: 'SENT' } }, sort: [{ field: 'sentAt', direction: 'DESC' }] });
+    expect(sent.campaign?.recipients.edges.map((e) => label.get(e.node.id))).toEqual(['b', 'a']);
+    expect(sent.campaign?.recipients.totalCount).toBe(2);
+    // A filter on another campaign cannot widen the list.
+    const other = await t.ok(CampaignRecipientsDocument, { id: 'f1', filter: { campaignId: { eq: 'f2' } } });
+    expect(other.campaign?.recipients.totalCount).toBe(0);
+    const last = await t.ok(CampaignRecipientsDocument, { id: 'f2', last: 1 });
+    expect(last.campaign?.recipients.edges.map((e) => label.get(e.node.id))).toEqual(['y']);
+    expect(last.campaign?.recipients.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const earlier = await t.ok(CampaignRecipientsDocument, { id: 'f2', last: 1, before: last.campaign?.recipients.pageInfo.startCursor });
+    expect(earlier.campaign?.recipients.edges.map((e) => label.get(e.node.id))).toEqual(['x']);
+  });
+
+  test('recipient(id) returns every field and its relations; an unknown id is null', async () => {
+    const { recipient } = await t.ok(RecipientDocument, { id: idOf.a! });
+    expect(recipient).toMatchObject({
+      id: idOf.a,
+      campaignId: 'f1',
+      userId: 'f-a',
+      channelCid: 'messaging:fa',
+      status: 'SENT',
+      messageId: 'msg-fa',
+      error: null,
+      attempts: 1,
+      sentAt: iso(10),
+      readAt: iso(20),
+      createdAt: iso(1),
+      campaign: { id: 'f1', name: 'Users campaign' },
+      user: { id: 'f-a', name: 'User a' },
+      channel: { cid: 'messaging:fa' },
+      message: { id: 'msg-fa', text: 'Hi a' },
+    });
+    const channelRecipient = await t.ok(RecipientDocument, { id: idOf.y! });
+    expect(channelRecipient.recipient).toMatchObject({ userId: null, user: null, channel: { cid: 'messaging:fy' }, status: 'PENDING', message: null });
+    expect((await t.ok(RecipientDocument, { id: 'no-such-recipient' })).recipient).toBeNull();
+  });
+});
+
+describe('recipients with relations', () => {
+  beforeAll(async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `big-${String(i).padStart(2, '0')}`);
+    await prisma.user.createMany({ data: ids.map((id) => ({ id, name: id })) });
+    await prisma.channel.createMany({ data: ids.map((id) => ({ cid: `messaging:${id}`, type: 'messaging', id })) });
+    await prisma.message.createMany({ data: ids.map((id) => ({ id: `msg-${id}`, channelCid: `messaging:${id}`, userId: id, text: `Hi ${id}`, campaignId: 'big' })) });
+    await prisma.campaign.create({ data: { id: 'big', name: 'Big', status: 'COMPLETED', messageTemplate: { text: 'Hi' } } });
+    await insertRecipients(prisma, 'big', { userIds: ids });
+    await prisma.$executeRaw`UPDATE recipients SET status = 'SENT', channel_cid = 'messaging:' || user_id, message_id = 'msg-' || user_id WHERE campaign_id = 'big'`;
+  });
+
+  async function countQueries(first: number): Promise<number> {
+    queries = [];
+    try {
+      const { recipients } = await t.ok(RecipientsWithRelationsDocument, { filter: { campaignId: { eq: 'big' } }, first });
+      expect(recipients.edges).toHaveLength(first);
+      for (const { node } of recipients.edges) {
+        expect(node).toMatchObject({ campaign: { id: 'big' }, user: { id: node.user!.id }, channel: { cid: `messaging:${node.user!.id}` }, message: { id: `msg-${node.user!.id}` } });
+      }
+      return queries.length;
+    } finally {
+      queries = null;
+    }
+  }
+
+  test('a page of 50 with campaign, user, channel and message costs as many queries as a page of 5', async () => {
+    const small = await countQueries(5);
+    const large = await countQueries(50);
+    expect(large).toBe(small);
+    expect(large).toBeLessThanOrEqual(5);
+  });
+
+  test('totalCount and paging over a 60-recipient campaign', async () => {
+    const all = await t.ok(RecipientsDocument, { filter: { campaignId: { eq: 'big' } }, first: 1000 });
+    expect(all.recipients.totalCount).toBe(60);
+    const order = all.recipients.edges.map((e) => e.node.id);
+    const page2 = await t.ok(RecipientsDocument, { filter: { campaignId: { eq: 'big' } }, first: 25, after: all.recipients.edges[24]!.cursor });
+    expect(page2.recipients.edges.map((e) => e.node.id)).toEqual(order.slice(25, 50));
+    const tail = await t.ok(RecipientsDocument, { filter: { campaignId: { eq: 'big' } }, last: 25 });
+    expect(tail.recipients.edges.map((e) => e.node.id)).toEqual(order.slice(35));
+  });
+});
+
+describe('access', () => {
+  test('a user token is FORBIDDEN and no token is UNAUTHENTICATED', async () => {
+    const token = await t.userToken('f-a');
+    const list = await t.gql(RecipientsDocument, {}, { token });
+    expect(list.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const one = await t.gql(RecipientDocument, { id: idOf.a! }, { token });
+    expect(one.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const del = await t.gql(DeleteRecipientsDocument, { ids: [idOf.a!] }, { token });
+    expect(del.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const anonymous = await t.gql(RecipientsDocument, {}, { token: null });
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await prisma.recipient.count({ where: { id: idOf.a! } })).toBe(1);
+  });
+});
