@@ -16,6 +16,7 @@ import {
   column,
   entityWhere,
   enumFilter,
+  logicalFields,
   type FieldCompiler,
   type LogicalFilter,
   type ScalarFilter,
@@ -50,9 +51,7 @@ export const CampaignFilter = builder.inputRef<CampaignFilterShape>('CampaignFil
     createdAt: t.field({ type: DateTimeFilter, description: 'When the campaign was created.' }),
     updatedAt: t.field({ type: DateTimeFilter, description: 'When the campaign was last changed.' }),
     scheduledFor: t.field({ type: DateTimeFilter, description: 'When delivery is scheduled to begin (missing unless started with a time).' }),
-    and: t.field({ type: [CampaignFilter], description: 'All of these filters.' }),
-    or: t.field({ type: [CampaignFilter], description: 'At least one of these filters.' }),
-    nor: t.field({ type: [CampaignFilter], description: 'None of these filters.' }),
+    ...logicalFields(t, CampaignFilter, 'campaign'),
   }),
 });
 

@@ -5,7 +5,7 @@
  * semantics: `ne`/`nin` also match a missing (null) value, `exists: true` means not null,
  * `autocomplete` is a case-insensitive prefix.
  */
-import type { EnumRef, InputObjectRef } from '@pothos/core';
+import type { EnumRef, InputFieldBuilder, InputObjectRef } from '@pothos/core';
 import { ValidationError, joinPath } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 
@@ -195,4 +195,13 @@ export function entityWhere<F extends LogicalFilter<F>>(
     parts.push(...compile(value, joinPath(path, key)));
   }
   return parts.length === 0 ? {} : parts.length === 1 ? parts[0]! : { AND: parts };
+}
+
+/** `and / or / nor` of an entity filter, each a non-empty list of the filter itself. */
+export function logicalFields<T extends object>(t: InputFieldBuilder<any, 'InputObject'>, self: InputObjectRef<any, T>, what: string) {
+  return {
+    and: t.field({ type: [self], description: `All of these ${what} filters match (at least one; ≤5 levels deep).` }),
+    or: t.field({ type: [self], description: `At least one of these ${what} filters matches (at least one).` }),
+    nor: t.field({ type: [self], description: `None of these ${what} filters matches (at least one).` }),
+  };
 }

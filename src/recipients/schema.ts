@@ -5,7 +5,7 @@ import { builder } from '../graphql/builder.js';
 import { countedConnection } from '../graphql/connections.js';
 import type { Context } from '../graphql/context.js';
 import { ALL_ERRORS } from '../graphql/errors.js';
-import { DateTimeFilter, IDFilter, StringFilter, enumFilter } from '../filters/typed.js';
+import { DateTimeFilter, IDFilter, StringFilter, enumFilter, logicalFields } from '../filters/typed.js';
 import { sortInput } from '../filters/typed-sort.js';
 import { MAX_DELETE_RECIPIENTS, RECIPIENT_SORT_FIELDS, deleteRecipients, listRecipients, type RecipientFilter as RecipientFilterShape, type RecipientListArgs } from './service.js';
 
@@ -59,9 +59,7 @@ export const RecipientFilter = builder.inputRef<RecipientFilterShape>('Recipient
     sentAt: t.field({ type: DateTimeFilter, description: 'When the message was sent.' }),
     readAt: t.field({ type: DateTimeFilter, description: 'When the receiver read it.' }),
     createdAt: t.field({ type: DateTimeFilter, description: 'When the recipient was added.' }),
-    and: t.field({ type: [RecipientFilter], description: 'All of these filters (at least one).' }),
-    or: t.field({ type: [RecipientFilter], description: 'Any of these filters (at least one).' }),
-    nor: t.field({ type: [RecipientFilter], description: 'None of these filters (at least one).' }),
+    ...logicalFields(t, RecipientFilter, 'recipient'),
   }),
 });
 

@@ -1,7 +1,7 @@
 /** The SegmentType enum and the input types of segment queries and mutations. */
 import type { InputFieldBuilder, InputObjectRef } from '@pothos/core';
 import { builder } from '../graphql/builder.js';
-import { DateTimeFilter, IDFilter, StringFilter, enumFilter } from '../filters/typed.js';
+import { DateTimeFilter, IDFilter, StringFilter, enumFilter, logicalFields } from '../filters/typed.js';
 import { sortInput } from '../filters/typed-sort.js';
 import type { SegmentKind } from './audience.js';
 import type { CreateSegmentInput as CreateShape, SegmentFilterShape, UpdateSegmentInput as UpdateShape } from './service.js';
@@ -16,15 +16,6 @@ export const SegmentType = builder.enumType('SegmentType', {
 });
 
 const SegmentTypeFilter = enumFilter<SegmentKind>('SegmentType', SegmentType);
-
-/** `and / or / nor` of an entity filter, each a non-empty list of the filter itself. */
-function logicalFields<T extends object>(t: InputFieldBuilder<any, 'InputObject'>, self: InputObjectRef<any, T>, what: string) {
-  return {
-    and: t.field({ type: [self], description: `All of these ${what} filters match (at least one; ≤5 levels deep).` }),
-    or: t.field({ type: [self], description: `At least one of these ${what} filters matches (at least one).` }),
-    nor: t.field({ type: [self], description: `None of these ${what} filters matches (at least one).` }),
-  };
-}
 
 export const SegmentFilter: InputObjectRef<any, SegmentFilterShape> = builder.inputRef<SegmentFilterShape>('SegmentFilter').implement({
   description: 'Conditions on segments; several are ANDed.',
