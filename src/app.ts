@@ -1,6 +1,7 @@
 /**
  * Composition root shared by `main.ts` and the tests: config → secret → database →
- * API (and, later, worker). `stop()` shuts them down in reverse order.
+ * events → scheduler (processing jobs in the worker role) → API. `stop()` shuts them down
+ * in reverse order: stop accepting requests, stop taking jobs, flush events, close the database.
  */
 import type { Config } from './config.js';
 import { resolveApiSecret } from './auth/secret.js';
@@ -10,6 +11,8 @@ import { startApiServer, type ApiServer } from './graphql/server.js';
 import { startEventServices } from './events/services.js';
 import type { CampaignEvents } from './events/campaign-events.js';
 import type { Webhooks } from './events/webhooks.js';
+import { startScheduler, type Scheduler } from './delivery/scheduler.js';
+import { deliveryHooks } from './delivery/hooks.js';
 
 export interface App {
   config: Config;
@@ -21,6 +24,7 @@ export interface App {
   events: CampaignEvents;
   /** Outbound webhooks: call `sendCampaignWebhook` on status transitions. */
   webhooks: Webhooks;
+  scheduler: Scheduler;
   stop(): Promise<void>;
 }
 
@@ -46,10 +50,16 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     throw error;
   });
   const { events, webhooks } = eventServices;
+  const hooks = deliveryHooks(db.prisma, events, webhooks, logger);
   let api: ApiServer | null = null;
+  let scheduler: Scheduler | null = null;
   try {
-    if (config.role !== 'worker') api = await startApiServer({ config, db, logger, apiSecret, events, webhooks }, config.port);
+    scheduler = await startScheduler({ config, db, logger, hooks, work: config.role !== 'api' });
+    if (config.role !== 'worker') {
+      api = await startApiServer({ config, db, logger, apiSecret, events, webhooks, scheduler, deliveryHooks: hooks }, config.port);
+    }
   } catch (error) {
+    await scheduler?.stop();
     await eventServices.close();
     await db.close();
     throw error;
@@ -63,9 +73,11 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     logger,
     events,
     webhooks,
+    scheduler,
     stop() {
       stopping ??= (async () => {
         await api?.close();
+        await scheduler.stop();
         await eventServices.close();
         await db.close();
       })();

@@ -20,6 +20,12 @@ export interface Config {
   deliveryBatchSize: number;
   /** Messages per second per worker process; 0 = no limit. */
   deliveryRate: number;
+  /** Concurrent delivery jobs per campaign (spread over all worker processes). */
+  deliveryLanes: number;
+  /** How often a worker polls for due jobs, in ms. */
+  jobPollMs: number;
+  /** How long a job's lock lasts without a touch before another worker may take it over, in ms. */
+  jobLockMs: number;
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   logLevel: LogLevel;
@@ -81,6 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: oneOf(env, 'BEACON_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     deliveryBatchSize: integer(env, 'BEACON_DELIVERY_BATCH_SIZE', 500, 1, 10_000),
     deliveryRate: integer(env, 'BEACON_DELIVERY_RATE', 0, 0, 1_000_000),
+    deliveryLanes: integer(env, 'BEACON_DELIVERY_LANES', 4, 1, 64),
+    jobPollMs: integer(env, 'BEACON_JOB_POLL_MS', 1000, 50, 60_000),
+    jobLockMs: integer(env, 'BEACON_JOB_LOCK_MS', 60_000, 1000, 3_600_000),
     webhookUrl: url(env, 'BEACON_WEBHOOK_URL', ['http:', 'https:']),
     webhookSecret: optional(env, 'BEACON_WEBHOOK_SECRET'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),

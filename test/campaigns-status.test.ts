@@ -29,6 +29,7 @@ const ALLOWED: Record<string, CampaignStatus> = {
   'IN_PROGRESS fail': 'FAILED',
   'SCHEDULED fail': 'FAILED',
   'STOPPED resume': 'IN_PROGRESS',
+  'COMPLETED retry': 'IN_PROGRESS',
 };
 
 describe('the transition table', () => {
@@ -56,9 +57,9 @@ describe('the transition table', () => {
     expect((error as InvalidStateError).path).toEqual(['id']);
   });
 
-  test('COMPLETED and FAILED are final', () => {
+  test('FAILED is final and COMPLETED only re-opens to retry', () => {
     for (const action of ACTIONS) {
-      expect(canTransition('COMPLETED', action)).toBe(false);
+      expect(canTransition('COMPLETED', action)).toBe(action === 'retry');
       expect(canTransition('FAILED', action)).toBe(false);
     }
   });

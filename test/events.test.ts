@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { subscribeSse, subscribeWs, type Feed } from './helpers/subscriptions.js';
-import { CampaignUpdatedDocument, type CampaignUpdatedSubscription } from './generated/graphql.js';
+import { CampaignUpdatedDocument, DeleteCampaignDocument, UpdateCampaignDocument, type CampaignUpdatedSubscription } from './generated/graphql.js';
 import { createLogger } from '../src/logger.js';
 import { createBeaconPubSub, type CampaignUpdate } from '../src/events/pubsub.js';
 import { CampaignEvents } from '../src/events/campaign-events.js';
@@ -127,12 +127,15 @@ describe('campaignUpdated over graphql-ws', () => {
     expect(anonymous.failure).toMatchObject({ code: 4403 });
   });
 
-  test('deleting the watched campaign ends the subscription', async () => {
+  test('updateCampaign pushes the updated campaign; deleteCampaign ends the subscription', async () => {
     const id = await newCampaign();
     const feed = watch(subscribeWs, { id });
     await feed.next();
-    await t.app.db.prisma.campaign.delete({ where: { id } });
-    t.app.events.campaignChanged(id, 'DELETED');
+    const { updateCampaign } = await t.ok(UpdateCampaignDocument, { id, input: { name: 'Renamed live' } });
+    expect(updateCampaign.__typename).toBe('UpdateCampaignPayload');
+    expect(campaignOf(await feed.next())).toMatchObject({ id, name: 'Renamed live' });
+    const { deleteCampaign } = await t.ok(DeleteCampaignDocument, { id });
+    expect(deleteCampaign.__typename).toBe('DeleteCampaignPayload');
     await expect(feed.next()).rejects.toThrow(/ended/);
     expect(feed.completed).toBe(true);
   });

@@ -229,7 +229,7 @@ builder.mutationFields((t) => ({
     description: 'Creates a DRAFT campaign. Everything is validated before anything is written.',
     errors: { types: ALL_ERRORS },
     args: { input: t.arg({ type: CreateCampaignInput, required: true, description: 'The campaign.' }) },
-    resolve: async (_root, args, ctx) => ({ campaignId: await createCampaign(ctx.prisma, args.input) }),
+    resolve: async (_root, args, ctx) => ({ campaignId: ctx.events.campaignChanged(await createCampaign(ctx.prisma, args.input), 'DRAFT') }),
   }),
   updateCampaign: t.field({
     type: UpdateCampaignPayload,
@@ -239,13 +239,13 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: 'The campaign.' }),
       input: t.arg({ type: UpdateCampaignInput, required: true, description: 'The changes.' }),
     },
-    resolve: async (_root, args, ctx) => ({ campaignId: await updateCampaign(ctx.prisma, String(args.id), args.input) }),
+    resolve: async (_root, args, ctx) => ({ campaignId: ctx.events.campaignChanged(await updateCampaign(ctx.prisma, String(args.id), args.input)) }),
   }),
   deleteCampaign: t.field({
     type: DeleteCampaignPayload,
     description: 'Deletes a campaign and its recipients; INVALID_STATE while IN_PROGRESS (stop it first).',
     errors: { types: ALL_ERRORS },
     args: { id: t.arg.id({ required: true, description: 'The campaign.' }) },
-    resolve: async (_root, args, ctx) => ({ deletedId: await deleteCampaign(ctx.prisma, String(args.id)) }),
+    resolve: async (_root, args, ctx) => ({ deletedId: ctx.events.campaignChanged(await deleteCampaign(ctx.prisma, String(args.id)), 'DELETED') }),
   }),
 }));

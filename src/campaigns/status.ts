@@ -6,9 +6,11 @@
  *   DRAFT ──schedule──▶ SCHEDULED ──begin──▶ IN_PROGRESS ──stop──────▶ STOPPED
  *                       SCHEDULED ──stop───▶ STOPPED     ──resume────▶ IN_PROGRESS
  *                       SCHEDULED ──fail───▶ FAILED ◀──fail── IN_PROGRESS
+ *                       COMPLETED ──retry──▶ IN_PROGRESS (retryFailedRecipients)
  *
  * `start` and `schedule` are the two outcomes of startCampaign (`scheduledFor` now or in the
- * future; see `startAction`). COMPLETED and FAILED are final; STOPPED only resumes. Any
+ * future; see `startAction`). FAILED is final; COMPLETED only re-opens to retry its
+ * ERRORED recipients; STOPPED only resumes. Any
  * other move is INVALID_STATE. A campaign is editable while DRAFT or SCHEDULED, and
  * deletable unless IN_PROGRESS (deleting a SCHEDULED one leaves its stale job a no-op).
  *
@@ -21,7 +23,7 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { CampaignStatus } from '../generated/prisma/enums.js';
 
 /** What can happen to a campaign. */
-export type CampaignAction = 'start' | 'schedule' | 'begin' | 'complete' | 'stop' | 'resume' | 'fail';
+export type CampaignAction = 'start' | 'schedule' | 'begin' | 'complete' | 'stop' | 'resume' | 'retry' | 'fail';
 
 interface Transition {
   readonly from: readonly CampaignStatus[];
@@ -38,6 +40,7 @@ export const TRANSITIONS: Readonly<Record<CampaignAction, Transition>> = {
   complete: { from: [IN_PROGRESS], to: COMPLETED },
   stop: { from: [SCHEDULED, IN_PROGRESS], to: STOPPED },
   resume: { from: [STOPPED], to: IN_PROGRESS },
+  retry: { from: [COMPLETED], to: IN_PROGRESS },
   fail: { from: [SCHEDULED, IN_PROGRESS], to: FAILED },
 };
 
@@ -90,9 +93,11 @@ export async function transitionCampaign(
   id: string,
   action: CampaignAction,
   extra: Omit<Prisma.CampaignUpdateManyMutationInput, 'status'> = {},
+  /** A further condition the row must meet (e.g. no PENDING recipients left, to complete). */
+  condition: Prisma.CampaignWhereInput = {},
 ): Promise<boolean> {
   const { from, to } = TRANSITIONS[action];
-  const { count } = await db.campaign.updateMany({ where: { id, status: { in: [...from] } }, data: { ...extra, status: to } });
+  const { count } = await db.campaign.updateMany({ where: { ...condition, id, status: { in: [...from] } }, data: { ...extra, status: to } });
   return count === 1;
 }
 

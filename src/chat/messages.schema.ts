@@ -113,9 +113,10 @@ builder.mutationFields((t) => ({
       channelCid: t.arg.id({ required: true, description: 'Channel cid.' }),
       userId: t.arg.id({ required: true, description: 'Id of the member who read it.' }),
     },
-    resolve: async (_root, args, ctx) => ({
-      cid: String(args.channelCid),
-      lastReadAt: await markChannelRead(ctx.prisma, String(args.channelCid), args.userId),
-    }),
+    resolve: async (_root, args, ctx) => {
+      const { lastReadAt, campaignIds } = await markChannelRead(ctx.prisma, String(args.channelCid), args.userId);
+      for (const campaignId of campaignIds) ctx.events.campaignChanged(campaignId);
+      return { cid: String(args.channelCid), lastReadAt };
+    },
   }),
 }));

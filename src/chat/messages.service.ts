@@ -32,13 +32,38 @@ export async function sendMessage(prisma: PrismaClient, input: SendMessageInput)
   return message.id;
 }
 
-/** Sets the member's lastReadAt to now; NOT_FOUND unless the user is a member. */
-export async function markChannelRead(prisma: PrismaClient, channelCid: string, userId: string): Promise<Date> {
+/**
+ * Sets the member's lastReadAt to now (NOT_FOUND unless the user is a member) and, in the
+ * same transaction, marks read the campaign recipients whose message in this channel it
+ * now covers — the user's own recipient rows, or a channel recipient when a member other
+ * than the campaign's sender reads — counting each in `users_read` once (read_at is set
+ * only where it was null). Returns the read mark and the campaigns whose counters moved.
+ */
+export async function markChannelRead(
+  prisma: PrismaClient,
+  channelCid: string,
+  userId: string,
+): Promise<{ lastReadAt: Date; campaignIds: string[] }> {
   parseCid(channelCid, 'channelCid');
   checkString(userId, 'userId', 128, ID_PATTERN);
-  const rows = await prisma.$queryRaw<{ last_read_at: Date }[]>`
-    UPDATE channel_members SET last_read_at = now()
-    WHERE channel_cid = ${channelCid} AND user_id = ${userId} RETURNING last_read_at`;
-  if (rows.length === 0) throw new NotFoundError(`User ${userId} is not a member of ${channelCid}`, 'userId');
-  return rows[0]!.last_read_at;
+  return prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ last_read_at: Date }[]>`
+      UPDATE channel_members SET last_read_at = now()
+      WHERE channel_cid = ${channelCid} AND user_id = ${userId} RETURNING last_read_at`;
+    if (rows.length === 0) throw new NotFoundError(`User ${userId} is not a member of ${channelCid}`, 'userId');
+    const lastReadAt = rows[0]!.last_read_at;
+    // Driven by recipients(channel_cid): delivery records the channel of every SENT row.
+    const moved = await tx.$queryRaw<{ id: string }[]>`
+      WITH read AS (
+        UPDATE recipients r SET read_at = ${lastReadAt}, updated_at = now()
+        WHERE r.channel_cid = ${channelCid} AND r.status = 'SENT' AND r.read_at IS NULL
+          AND r.sent_at <= ${lastReadAt}
+          AND (r.user_id = ${userId} OR (r.user_id IS NULL AND NOT EXISTS (
+            SELECT 1 FROM campaigns c WHERE c.id = r.campaign_id AND c.sender_id = ${userId})))
+        RETURNING r.campaign_id)
+      UPDATE campaigns c SET users_read = c.users_read + n.n, updated_at = now()
+      FROM (SELECT campaign_id, count(*)::int AS n FROM read GROUP BY campaign_id) n
+      WHERE c.id = n.campaign_id RETURNING c.id`;
+    return { lastReadAt, campaignIds: moved.map((m) => m.id) };
+  });
 }

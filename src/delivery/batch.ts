@@ -119,13 +119,12 @@ export async function deliverBatch(prisma: PrismaClient, plan: DeliveryPlan, sen
         await insertMessages(tx, plan, sender.id, messages, plan.campaignId);
         await recordOutcomes(tx, outcomes);
         const count = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
-        const sentUsers = outcomes.filter((o, i) => o.status === 'SENT' && claimed[i]!.user_id !== null).length;
         const moved = await tx.$executeRaw`
           UPDATE campaigns SET messages_sent = messages_sent + ${count('SENT')},
             messages_errored = messages_errored + ${count('ERRORED')},
             recipients_skipped = recipients_skipped + ${count('SKIPPED')},
             channels_created = channels_created + ${users.channelsCreated},
-            users_sent = users_sent + ${sentUsers}, updated_at = now()
+            users_sent = users_sent + ${count('SENT')}, updated_at = now()
           WHERE id = ${plan.campaignId} AND status = 'IN_PROGRESS'`;
         if (moved === 0) throw new CampaignNotRunning();
         return { claimed: claimed.length, sent: count('SENT'), errored: count('ERRORED'), skipped: count('SKIPPED'), committed: true };

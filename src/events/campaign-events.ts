@@ -44,12 +44,14 @@ export class CampaignEvents {
 
   /**
    * Records that a campaign changed (call after commit; `status` is its status now, if known,
-   * `DELETED` once deleted). Publishes now or at the end of the campaign's window.
+   * `DELETED` once deleted). Publishes now or at the end of the campaign's window. Returns
+   * `campaignId`, so a resolver can wrap its service call: `campaignChanged(await create(…))`.
    */
-  campaignChanged(campaignId: string, status?: CampaignStatus | 'DELETED'): void {
-    if (this.closed) return;
+  campaignChanged(campaignId: string, status?: CampaignStatus | 'DELETED'): string {
+    if (this.closed) return campaignId;
     this.latest.set(campaignId, status ?? this.latest.get(campaignId));
     this.publisher.touch(campaignId, status !== undefined && TERMINAL_STATUSES.includes(status));
+    return campaignId;
   }
 
   /**
@@ -59,9 +61,9 @@ export class CampaignEvents {
    */
   updates(options: { campaignId?: string; initial?: boolean } = {}): Repeater<CampaignRef> {
     const { campaignId: only, initial = false } = options;
-    const source = this.bus.pubsub.subscribe('campaign:updated');
     const intervalMs = this.subscriberIntervalMs;
     return new Repeater<CampaignRef>(async (push, stop) => {
+      const source = this.bus.pubsub.subscribe('campaign:updated');
       // Ids waiting in the buffer: the consumer re-reads the campaign, so one entry covers later changes.
       const queued = new Set<string>();
       const throttle = new KeyedThrottle<string>(intervalMs, (campaignId) => {

@@ -25,7 +25,7 @@ builder.subscriptionField('campaignUpdated', (t) =>
       return ctx.events.updates({ campaignId: id, initial: true });
     },
     resolve: async (query, event, _args, ctx) => {
-      const { campaignId } = event as unknown as { campaignId: string };
+      const { campaignId } = event;
       const campaign = await ctx.prisma.campaign.findUnique({ ...query, where: { id: campaignId } });
       // Deleted between the event and this read.
       if (!campaign) throw new NotFoundError(`Campaign ${campaignId} does not exist`, 'id');

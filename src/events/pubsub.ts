@@ -42,12 +42,16 @@ function logRejections(client: Redis, logger: Logger, role: string): void {
 
 async function connectRedis(url: string, logger: Logger, role: string): Promise<Redis> {
   const client = new Redis(url, { lazyConnect: true, connectionName: `beacon-${role}` });
-  client.on('error', (error: unknown) => logger.warn('redis connection error', { role, error: String(error) }));
+  let lastError: unknown;
+  client.on('error', (error: unknown) => {
+    lastError = error;
+    logger.warn('redis connection error', { role, error: String(error) });
+  });
   try {
     await client.connect();
   } catch (error) {
     client.disconnect();
-    throw new Error(`Cannot connect to Redis at REDIS_URL: ${String(error)}`);
+    throw new Error(`Cannot connect to Redis at REDIS_URL: ${String(lastError ?? error)}`);
   }
   logRejections(client, logger, role);
   return client;

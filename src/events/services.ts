@@ -17,6 +17,8 @@ export async function startEventServices(config: Config, logger: Logger): Promis
   const bus = await createBeaconPubSub(config.redisUrl, logger);
   const events = new CampaignEvents(bus);
   const webhooks = new Webhooks({ url: config.webhookUrl, secret: config.webhookSecret, logger });
+  if (config.webhookUrl && !config.webhookSecret) logger.warn('BEACON_WEBHOOK_URL is set without BEACON_WEBHOOK_SECRET: webhooks go unsigned');
+  logger.info('live events', { transport: bus.transport, webhooks: webhooks.enabled });
   return {
     events,
     webhooks,

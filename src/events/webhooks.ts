@@ -16,8 +16,14 @@ import { campaignStats } from '../campaigns/service.js';
 
 export type CampaignWebhookType = 'campaign.started' | 'campaign.completed' | 'campaign.stopped';
 
-/** A campaign row, with its segment links when the caller loaded them (`campaignWebhookInclude`). */
-export type WebhookCampaign = CampaignRow & { segments?: { segmentId: string; position?: number }[] };
+/** The campaign columns a webhook carries, with its segment links when the caller loaded them (`campaignWebhookInclude`). */
+export type WebhookCampaign = Pick<
+  CampaignRow,
+  | 'id' | 'name' | 'description' | 'status' | 'failureReason' | 'senderId' | 'senderMode' | 'userIds'
+  | 'messageTemplate' | 'channelTemplate' | 'createChannels' | 'skipPush' | 'skipWebhook'
+  | 'scheduledFor' | 'stopAt' | 'startedAt' | 'completedAt' | 'stoppedAt' | 'createdAt' | 'updatedAt'
+  | 'recipientsTotal' | 'messagesSent' | 'messagesErrored' | 'recipientsSkipped' | 'channelsCreated' | 'usersSent' | 'usersRead'
+> & { segments?: { segmentId: string; position?: number }[] };
 
 /** Prisma `include` that loads what the payload's `segment_ids` needs. */
 export const campaignWebhookInclude = {

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 import type { Database } from '../db/database.js';
 import type { CampaignEvents } from '../events/campaign-events.js';
 import type { Webhooks } from '../events/webhooks.js';
+import type { Scheduler } from '../delivery/scheduler.js';
+import type { DeliveryHooks } from '../delivery/engine.js';
 
 /** Long-lived dependencies shared by all requests of one process. */
 export interface AppServices {
@@ -16,6 +18,10 @@ export interface AppServices {
   events: CampaignEvents;
   /** Outbound campaign webhooks. */
   webhooks: Webhooks;
+  /** Job scheduling (every role enqueues; workers also process). */
+  scheduler: Scheduler;
+  /** Delivery's reports: live events and webhooks. */
+  deliveryHooks: DeliveryHooks;
 }
 
 export interface Context extends AppServices {

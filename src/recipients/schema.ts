@@ -121,6 +121,10 @@ builder.mutationField('deleteRecipients', (t) =>
       'Deletes recipient records of campaigns that are not IN_PROGRESS and takes them out of their campaigns’ counters, in one transaction. Unknown ids are ignored.',
     errors: { types: ALL_ERRORS },
     args: { ids: t.arg.idList({ required: true, description: `Recipient ids (1 to ${MAX_DELETE_RECIPIENTS.toLocaleString('en')}).` }) },
-    resolve: (_root, args, ctx) => deleteRecipients(ctx.prisma, args.ids.map(String)),
+    resolve: async (_root, args, ctx) => {
+      const result = await deleteRecipients(ctx.prisma, args.ids.map(String));
+      for (const id of result.campaignIds) ctx.events.campaignChanged(id);
+      return result;
+    },
   }),
 );

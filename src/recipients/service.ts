@@ -120,6 +120,8 @@ export async function insertRecipients(
 export interface DeletedRecipients {
   deletedIds: string[];
   deletedCount: number;
+  /** Campaigns whose counters changed (for live events). */
+  campaignIds: string[];
 }
 
 /**
@@ -130,7 +132,7 @@ export interface DeletedRecipients {
  *
  * Counters are decremented by what each deleted row had contributed, so they keep
  * describing the remaining recipients: every row `recipients_total`; SENT rows
- * `messages_sent`, and also `users_sent` when the row is a user's (has a user id); ERRORED
+ * `messages_sent` and `users_sent` (which counts SENT recipients, users or channels); ERRORED
  * rows `messages_errored`; SKIPPED rows `recipients_skipped`; rows with `read_at`
  * `users_read`. `channels_created` stays: the channels still exist.
  */
@@ -163,7 +165,7 @@ export async function deleteRecipients(prisma: PrismaClient, ids: readonly strin
         SELECT campaign_id,
           count(*)::int AS total,
           (count(*) FILTER (WHERE status = 'SENT'))::int AS sent,
-          (count(*) FILTER (WHERE status = 'SENT' AND user_id IS NOT NULL))::int AS users_sent,
+          (count(*) FILTER (WHERE status = 'SENT'))::int AS users_sent,
           (count(*) FILTER (WHERE status = 'ERRORED'))::int AS errored,
           (count(*) FILTER (WHERE status = 'SKIPPED'))::int AS skipped,
           (count(*) FILTER (WHERE read_at IS NOT NULL))::int AS users_read
@@ -182,6 +184,6 @@ export async function deleteRecipients(prisma: PrismaClient, ids: readonly strin
       SELECT id FROM gone`;
     const gone = new Set(deleted.map((d) => d.id));
     const deletedIds = unique.filter((id) => gone.has(id));
-    return { deletedIds, deletedCount: deletedIds.length };
+    return { deletedIds, deletedCount: deletedIds.length, campaignIds: deletedIds.length ? campaigns.map((c) => c.id) : [] };
   });
 }

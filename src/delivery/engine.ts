@@ -1,0 +1,109 @@
+/**
+ * What the delivery jobs do (design.md "Delivery"). Every step re-reads the database,
+ * which is the truth; every write is idempotent; a job may run twice or die midway.
+ *
+ *   campaign.start   SCHEDULED → IN_PROGRESS (when due), fail if the sender is gone,
+ *                    materialize recipients once, queue the delivery lanes.
+ *   campaign.deliver loop: batch (see batch.ts) → publish → touch the job lock → rate
+ *                    limit; when nothing is pending, complete the campaign.
+ *   campaign.stopAt  stop, if still SCHEDULED or IN_PROGRESS.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { CampaignStatus } from '../generated/prisma/enums.js';
+import { TRANSITIONS, transitionCampaign, type CampaignAction } from '../campaigns/status.js';
+import type { Logger } from '../logger.js';
+import { deliverBatch } from './batch.js';
+import { materializeRecipients } from './materialize.js';
+import { loadDeliveryPlan } from './plan.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** Where delivery reports what it changed: live events and webhooks. */
+export interface DeliveryHooks {
+  /** After any committed status or counter change. */
+  changed(campaignId: string, status: CampaignStatus): void;
+  /** After a committed transition that webhooks announce. */
+  announce(type: 'campaign.started' | 'campaign.completed' | 'campaign.stopped', campaignId: string): void;
+}
+
+export interface EngineDeps {
+  prisma: PrismaClient;
+  logger: Logger;
+  hooks: DeliveryHooks;
+  batchSize: number;
+  limiter: RateLimiter;
+  /** Queues `lanes` delivery jobs for the campaign. */
+  enqueueLanes(campaignId: string): Promise<void>;
+}
+
+const ANNOUNCED: Partial<Record<CampaignAction, 'campaign.started' | 'campaign.completed' | 'campaign.stopped'>> = {
+  start: 'campaign.started',
+  begin: 'campaign.started',
+  complete: 'campaign.completed',
+  stop: 'campaign.stopped',
+};
+
+/** Applies a transition and, if it moved, reports it; returns whether it moved. */
+export async function moveCampaign(
+  deps: Pick<EngineDeps, 'prisma' | 'hooks'>,
+  campaignId: string,
+  action: CampaignAction,
+  extra: Parameters<typeof transitionCampaign>[3] = {},
+  condition: Parameters<typeof transitionCampaign>[4] = {},
+): Promise<boolean> {
+  const moved = await transitionCampaign(deps.prisma, campaignId, action, extra, condition);
+  if (moved) {
+    deps.hooks.changed(campaignId, TRANSITIONS[action].to);
+    const type = ANNOUNCED[action];
+    if (type) deps.hooks.announce(type, campaignId);
+  }
+  return moved;
+}
+
+async function failCampaign(deps: EngineDeps, campaignId: string, reason: string): Promise<void> {
+  if (await moveCampaign(deps, campaignId, 'fail', { failureReason: reason, completedAt: new Date() })) {
+    deps.logger.warn('campaign failed', { campaignId, reason });
+  }
+}
+
+/** campaign.start */
+export async function runStart(deps: EngineDeps, campaignId: string): Promise<void> {
+  const campaign = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, senderId: true } });
+  if (!campaign) return;
+  if (campaign.status === 'SCHEDULED') await moveCampaign(deps, campaignId, 'begin', { startedAt: new Date() });
+  const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, senderId: true } });
+  if (now?.status !== 'IN_PROGRESS') return; // stopped, deleted or already finished: stale job
+  if (!now.senderId) return failCampaign(deps, campaignId, 'The sender was deleted');
+  const written = await deps.prisma.$transaction((tx) => materializeRecipients(tx, campaignId), { timeout: 600_000, maxWait: 30_000 });
+  if (written > 0) deps.hooks.changed(campaignId, 'IN_PROGRESS');
+  await deps.enqueueLanes(campaignId);
+}
+
+/** campaign.deliver: one lane. `touch` extends the job's lock between batches. */
+export async function runDeliver(deps: EngineDeps, campaignId: string, touch: () => Promise<void>): Promise<void> {
+  for (;;) {
+    const plan = await loadDeliveryPlan(deps.prisma, campaignId);
+    if (!plan) return;
+    const status = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, materializedAt: true } });
+    if (status?.status !== 'IN_PROGRESS' || !status.materializedAt) return;
+    if (!plan.sender) return failCampaign(deps, campaignId, 'The sender was deleted');
+    const result = await deliverBatch(deps.prisma, plan, plan.sender, deps.limiter.batchSize(deps.batchSize));
+    if (!result.committed) return; // stopped meanwhile: the batch was rolled back
+    if (result.claimed === 0) {
+      // Nothing left that this lane can claim. Complete only when no PENDING row remains
+      // (rows claimed by other lanes are still PENDING until those commit; the last lane
+      // to commit completes the campaign).
+      await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, { recipients: { none: { status: 'PENDING' } } });
+      return;
+    }
+    deps.hooks.changed(campaignId, 'IN_PROGRESS');
+    await touch();
+    const wait = deps.limiter.take(result.claimed);
+    if (wait > 0) await sleep(wait);
+  }
+}
+
+/** campaign.stopAt */
+export async function runStopAt(deps: EngineDeps, campaignId: string): Promise<void> {
+  await moveCampaign(deps, campaignId, 'stop', { stoppedAt: new Date() });
+}

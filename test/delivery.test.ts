@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { campaignMessages, createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
+import { subscribeWs } from './helpers/subscriptions.js';
+import { CampaignUpdatedDocument, CreateSegmentDocument, RetryFailedRecipientsDocument, StartCampaignDocument } from './generated/graphql.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '200', BEACON_DELIVERY_BATCH_SIZE: '100' } });
+});
+afterAll(() => t?.close());
+
+async function userSegment(input: { id: string; filter?: unknown; allUsers?: boolean; targetIds?: string[] }) {
+  const { createSegment } = await t.ok(CreateSegmentDocument, { input: { type: 'USER', name: input.id, ...input } });
+  if (createSegment.__typename !== 'CreateSegmentPayload') throw new Error(JSON.stringify(createSegment));
+  return createSegment.segment.id;
+}
+
+describe('delivery of a user campaign', () => {
+  test('a 2,000-user campaign completes with one message per user, and a subscriber sees progress rise to COMPLETED', async () => {
+    const users = await seedUsers(t, 'big', 2000, (n) => ({ tier: n % 2 ? 'gold' : 'silver' }));
+    const segment = await userSegment({ id: 'big-all', filter: { id: { $autocomplete: 'big-' } } });
+    const id = await createCampaign(t, {
+      name: 'Big',
+      senderId: 'big-sender',
+      segmentIds: [segment],
+      createChannels: true,
+      channelTemplate: { type: 'messaging' },
+      messageTemplate: { text: 'Hey {{user.name}} ({{user.tier}}) from {{sender.name}}' },
+    });
+    const feed = subscribeWs(t, CampaignUpdatedDocument, { id });
+    await feed.next(); // current state (DRAFT)
+    await startCampaign(t, id);
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED', 60_000);
+    expect(done.stats).toMatchObject({ recipientsTotal: 2000, pending: 0, messagesSent: 2000, messagesErrored: 0, channelsCreated: 2000, progress: 1 });
+    const messages = await campaignMessages(t, id);
+    expect(messages).toEqual({ total: 2000, channels: 2000, duplicated: 0 });
+    const sample = await t.app.db.prisma.message.findFirstOrThrow({ where: { campaignId: id, channel: { members: { some: { userId: users[6]! } } } } });
+    expect(sample.text).toBe('Hey User 7 (gold) from Sender');
+    const final = await feed.waitFor((r) => r.data?.campaignUpdated.status === 'COMPLETED', 10_000);
+    const seen = feed.results.map((r) => r.data!.campaignUpdated);
+    const statuses = [...new Set(seen.map((c) => c.status))];
+    expect(statuses).toEqual(['DRAFT', 'IN_PROGRESS', 'COMPLETED']);
+    const progress = seen.filter((c) => c.status === 'IN_PROGRESS').map((c) => c.stats.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(final.data!.campaignUpdated.stats.messagesSent).toBe(2000);
+    await feed.close();
+  });
+
+  test('userIds campaigns skip the sender and unknown users; createChannels false errors; retry delivers the errored ones', async () => {
+    const users = await seedUsers(t, 'few', 4);
+    const id = await createCampaign(t, {
+      name: 'Few',
+      senderId: 'few-sender',
+      userIds: users,
+      createChannels: false,
+      messageTemplate: { text: 'Hi {{ user.name }}' },
+    });
+    await startCampaign(t, id);
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED');
+    expect(done.stats).toMatchObject({ recipientsTotal: 4, messagesSent: 0, messagesErrored: 4, pending: 0 });
+    const errored = await t.app.db.prisma.recipient.findMany({ where: { campaignId: id } });
+    expect(errored.every((r) => r.status === 'ERRORED' && /createChannels is false/.test(r.error ?? ''))).toBe(true);
+
+    await t.app.db.prisma.campaign.update({ where: { id }, data: { createChannels: true, channelTemplate: { type: 'messaging' } } });
+    const { retryFailedRecipients } = await t.ok(RetryFailedRecipientsDocument, { id });
+    expect(retryFailedRecipients).toMatchObject({ __typename: 'RetryFailedRecipientsPayload', retried: 4 });
+    const again = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED' && c.stats.messagesSent === 4);
+    expect(again.stats).toMatchObject({ messagesErrored: 0, pending: 0 });
+    expect(await campaignMessages(t, id)).toEqual({ total: 4, channels: 4, duplicated: 0 });
+  });
+
+  test('startCampaign refuses a past scheduledFor and a campaign without audience', async () => {
+    await seedUsers(t, 'val', 1);
+    const id = await createCampaign(t, { name: 'Val', senderId: 'val-sender', messageTemplate: { text: 'x' } });
+    const past = await t.ok(StartCampaignDocument, { id, scheduledFor: new Date(Date.now() - 60_000).toISOString() });
+    expect(past.startCampaign).toMatchObject({ code: 'VALIDATION', path: ['scheduledFor'] });
+    const empty = await t.ok(StartCampaignDocument, { id });
+    expect(empty.startCampaign).toMatchObject({ code: 'VALIDATION', path: ['id'] });
+  });
+});
