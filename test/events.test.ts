@@ -66,10 +66,13 @@ describe('campaignUpdated over graphql-ws', () => {
       await deliver(id, sent);
       await sleep(Math.max(0, started + sent * 10 - Date.now()));
     }
-    expect(Date.now() - started).toBeLessThan(400);
+    // At most one event per 250 ms window of the burst, plus the trailing one (the bound
+    // follows the measured burst length, so a slow machine does not fail the test).
+    const windows = Math.ceil((Date.now() - started) / 250);
     const events = (await feed.settle(700)).map(campaignOf);
     expect(events.length).toBeGreaterThanOrEqual(1);
-    expect(events.length).toBeLessThanOrEqual(3);
+    expect(events.length).toBeLessThanOrEqual(windows + 1);
+    expect(events.length).toBeLessThan(20);
     expect(events.at(-1)!.stats).toMatchObject({ messagesSent: 20, pending: 0, progress: 1 });
   });
 

@@ -37,10 +37,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   try {
     const { applied } = await applyMigrations(url, { log: (msg) => options.logger?.info(msg) });
     if (applied.length) options.logger?.info('migrations applied', { applied });
-    const max = options.poolSize ?? 10;
+    // One pool for Prisma, raw SQL and Agenda. The embedded server interleaves protocol
+    // messages of concurrent connections into its one session (an unnamed prepared
+    // statement of one client can be replaced by another's between Parse and Bind), so
+    // there every query goes through a single connection, one at a time.
+    const max = embedded ? 1 : (options.poolSize ?? 10);
     const pool = new pg.Pool({ connectionString: url, max });
     const prisma = new PrismaClient({
-      adapter: new PrismaPg({ connectionString: url, max }),
+      adapter: new PrismaPg(pool),
       log: options.onQuery ? [{ emit: 'event', level: 'query' }] : [],
     });
     if (options.onQuery) {
