@@ -43,6 +43,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // there every query goes through a single connection, one at a time.
     const max = embedded ? 1 : (options.poolSize ?? 10);
     const pool = new pg.Pool({ connectionString: url, max });
+    // An idle connection dropped by the server (restart, terminate) must not crash the process.
+    pool.on('error', (error) => options.logger?.warn('idle database connection failed', { error: String(error) }));
     const prisma = new PrismaClient({
       adapter: new PrismaPg(pool),
       log: options.onQuery ? [{ emit: 'event', level: 'query' }] : [],

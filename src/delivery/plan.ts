@@ -12,6 +12,7 @@ export interface ChannelRule {
   type: string;
   /** Compiled `channelTemplate.id`, or null: the distinct channel of sender, receiver and members. */
   id: CompiledTemplate | null;
+  /** `channelTemplate.members`, without the sender when senderMode is EXCLUDE (it is never added then). */
   members: string[];
   custom: Record<string, unknown>;
 }
@@ -65,7 +66,7 @@ export async function loadDeliveryPlan(db: Db, campaignId: string): Promise<Deli
     channel: {
       type: template?.type ?? DEFAULT_CHANNEL_TYPE,
       id: template?.id ? compileTemplate(template.id, 'channelTemplate.id') : null,
-      members: template?.members ?? [],
+      members: (template?.members ?? []).filter((m) => row.sender_mode !== 'EXCLUDE' || m !== row.sender_id),
       custom: template?.custom ?? {},
     },
     text: compileTemplate(row.message_template.text, 'messageTemplate.text'),

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
+import { eventually, holdSender, messageRows, pglite, recipientRows, runCampaign } from './helpers/delivery-extra.js';
+import { DeleteCampaignDocument, RetryFailedRecipientsDocument, StopCampaignDocument } from './generated/graphql.js';
+
+const SECRET = 'delivery-webhook-secret';
+
+interface Hook {
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: { type: string; created_at: string; campaign: { id: string; status: string; stats: Record<string, number> } };
+}
+
+/** A real receiver: records every POST and answers with `status`. */
+let server: Server;
+let hooks: Hook[] = [];
+let status = 200;
+let t: TestApp;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      hooks.push({ headers: req.headers, raw, body: JSON.parse(raw) as Hook['body'] });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/beacon-hooks`;
+  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '200', BEACON_WEBHOOK_URL: url, BEACON_WEBHOOK_SECRET: SECRET } });
+});
+afterAll(async () => {
+  await t?.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const hooksOf = (campaignId: string, type?: string) => hooks.filter((h) => h.body.campaign.id === campaignId && (!type || h.body.type === type));
+
+/** Waits for the first webhook of `type` about the campaign. */
+const hookOf = (campaignId: string, type: string) => eventually(() => hooksOf(campaignId, type)[0], `${type} webhook of ${campaignId}`);
+
+function signatureValid(hook: Hook): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(hook.raw).digest('hex')}`);
+  const given = Buffer.from(String(hook.headers['x-beacon-signature'] ?? ''));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+const campaignInput = (prefix: string, users: string[], extra: object = {}) => ({
+  name: prefix,
+  senderId: `${prefix}-sender`,
+  userIds: users,
+  createChannels: true,
+  channelTemplate: { type: 'messaging' },
+  messageTemplate: { text: 'Hi {{user.name}}' },
+  ...extra,
+});
+
+describe('outbound webhooks', () => {
+  test('campaign.started and campaign.completed are POSTed in order, signed with the HMAC of the exact body', async () => {
+    const users = await seedUsers(t, 'wh', 2);
+    const { id } = await runCampaign(t, campaignInput('wh', users));
+    const completed = await hookOf(id, 'campaign.completed');
+    const started = hooksOf(id, 'campaign.started');
+    expect(started).toHaveLength(1);
+    expect(hooksOf(id).map((h) => h.body.type)).toEqual(['campaign.started', 'campaign.completed']);
+    for (const hook of [started[0]!, completed]) {
+      expect(signatureValid(hook)).toBe(true);
+      expect(hook.headers['content-type']).toBe('application/json');
+      expect(hook.headers['x-beacon-event']).toBe(hook.body.type);
+    }
+    expect(started[0]!.body.campaign).toMatchObject({ id, status: 'IN_PROGRESS' });
+    expect(completed.body.campaign).toMatchObject({ id, status: 'COMPLETED', stats: { recipients_total: 2, messages_sent: 2, pending: 0, progress: 1 } });
+    // A body signed with another secret does not verify.
+    expect(signatureValid({ ...completed, raw: completed.raw.replace('COMPLETED', 'STOPPED') })).toBe(false);
+  });
+
+  test('skipWebhook: true sends nothing for that campaign', async () => {
+    const users = await seedUsers(t, 'sk', 1);
+    const skipped = await runCampaign(t, campaignInput('sk', users, { skipWebhook: true }));
+    // Webhooks go out in order: once a later campaign's completion arrived, anything of the skipped one would have.
+    const later = await runCampaign(t, campaignInput('sk', users, { name: 'later' }));
+    await hookOf(later.id, 'campaign.completed');
+    expect(hooksOf(skipped.id)).toEqual([]);
+  });
+});
+
+describe('lifecycle', () => {
+  test.skipIf(pglite)('an IN_PROGRESS campaign cannot be deleted; stopCampaign sends campaign.stopped and the batch in flight sends nothing', async () => {
+    const users = await seedUsers(t, 'st', 3);
+    const id = await createCampaign(t, campaignInput('st', users));
+    const hold = await holdSender(t, 'st-sender');
+    try {
+      await startCampaign(t, id);
+      await waitForCampaign(t, id, (c) => c.stats.recipientsTotal === 3);
+      const { deleteCampaign } = await t.ok(DeleteCampaignDocument, { id });
+      expect(deleteCampaign).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE', path: ['id'] });
+      const { stopCampaign } = await t.ok(StopCampaignDocument, { id });
+      expect(stopCampaign).toMatchObject({ __typename: 'StopCampaignPayload', campaign: { status: 'STOPPED' } });
+    } finally {
+      await hold.release();
+    }
+    const stopped = await hookOf(id, 'campaign.stopped');
+    expect(signatureValid(stopped)).toBe(true);
+    expect(stopped.body.campaign.status).toBe('STOPPED');
+    // The held batch finds the campaign stopped when it commits, and rolls back whole.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await recipientRows(t, id)).map((r) => r.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
+    expect(await messageRows(t, id)).toEqual([]);
+    expect(await t.app.db.prisma.channel.count({ where: { createdById: 'st-sender' } })).toBe(0);
+    expect(hooksOf(id).map((h) => h.body.type)).toEqual(['campaign.started', 'campaign.stopped']);
+    expect(await t.app.db.prisma.recipient.count({ where: { campaignId: id } })).toBe(3);
+  });
+
+  test('deleting a COMPLETED campaign removes its recipients; its messages stay', async () => {
+    const users = await seedUsers(t, 'dc', 2);
+    const { id } = await runCampaign(t, campaignInput('dc', users));
+    expect(await t.app.db.prisma.recipient.count({ where: { campaignId: id } })).toBe(2);
+    const { deleteCampaign } = await t.ok(DeleteCampaignDocument, { id });
+    expect(deleteCampaign).toMatchObject({ __typename: 'DeleteCampaignPayload', deletedId: id });
+    expect(await t.app.db.prisma.campaign.count({ where: { id } })).toBe(0);
+    expect(await t.app.db.prisma.recipient.count({ where: { campaignId: id } })).toBe(0);
+    expect(await messageRows(t, id)).toHaveLength(2);
+  });
+
+  test('retryFailedRecipients: a DRAFT is INVALID_STATE; a COMPLETED campaign with nothing ERRORED retries 0 and stays COMPLETED', async () => {
+    const users = await seedUsers(t, 'rt', 1);
+    const draft = await createCampaign(t, campaignInput('rt', users));
+    const refused = await t.ok(RetryFailedRecipientsDocument, { id: draft });
+    expect(refused.retryFailedRecipients).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE', path: ['id'] });
+    expect((await t.app.db.prisma.campaign.findUniqueOrThrow({ where: { id: draft } })).status).toBe('DRAFT');
+
+    const { id } = await runCampaign(t, campaignInput('rt', users, { name: 'done' }));
+    const before = await t.app.db.prisma.campaign.findUniqueOrThrow({ where: { id } });
+    const { retryFailedRecipients } = await t.ok(RetryFailedRecipientsDocument, { id });
+    expect(retryFailedRecipients).toMatchObject({ __typename: 'RetryFailedRecipientsPayload', retried: 0, campaign: { status: 'COMPLETED', stats: { messagesErrored: 0, pending: 0 } } });
+    const after = await t.app.db.prisma.campaign.findUniqueOrThrow({ where: { id } });
+    expect(after).toMatchObject({ status: 'COMPLETED', completedAt: before.completedAt, messagesSent: 1 });
+    expect((await recipientRows(t, id)).map((r) => [r.status, r.attempts])).toEqual([['SENT', 1]]);
+  });
+});
+
+describe('a failing webhook receiver does not hold delivery up', () => {
+  test('a receiver answering 500 gets retries while the campaign completes', async () => {
+    status = 500;
+    try {
+      const users = await seedUsers(t, 'fx', 2);
+      const { id, stats } = await runCampaign(t, campaignInput('fx', users));
+      expect(stats).toMatchObject({ messagesSent: 2, pending: 0 });
+      // The first attempt was refused with 500 and is being retried.
+      await eventually(() => hooksOf(id, 'campaign.started').find((h) => h.headers['x-beacon-attempt'] === '2'), 'a second attempt');
+    } finally {
+      status = 200;
+    }
+  });
+
+  test('a receiver that is down does not stop a campaign from completing', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const down = await startTestApp({ env: { BEACON_JOB_POLL_MS: '200', BEACON_WEBHOOK_URL: `http://127.0.0.1:${port}/gone`, BEACON_WEBHOOK_SECRET: SECRET } });
+    try {
+      const users = await seedUsers(down, 'dn', 2);
+      const id = await createCampaign(down, campaignInput('dn', users));
+      await startCampaign(down, id);
+      const done = await waitForCampaign(down, id, (c) => c.status === 'COMPLETED');
+      expect(done.stats).toMatchObject({ messagesSent: 2, pending: 0 });
+      expect(await down.app.db.prisma.message.count({ where: { campaignId: id } })).toBe(2);
+    } finally {
+      await down.close();
+    }
+  });
+});
