@@ -2,6 +2,7 @@
  * Every environment variable Beacon reads, parsed and validated once at start-up.
  * Nothing else in the code reads `process.env`; the resulting Config is passed down.
  */
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -22,6 +23,14 @@ export interface Config {
   deliveryRate: number;
   /** Concurrent delivery jobs per campaign (spread over all worker processes). */
   deliveryLanes: number;
+  /**
+   * Delivery jobs (lanes of any campaigns) one worker process runs at once; it never holds
+   * more, so lanes it cannot run are left to other workers. Below `deliveryLanes`, one
+   * campaign spreads over several workers.
+   */
+  deliveryConcurrency: number;
+  /** This process's name in the job table (`last_modified_by`); default `<host>:<pid>`. */
+  workerName: string;
   /** How often a worker polls for due jobs, in ms. */
   jobPollMs: number;
   /** How long a job's lock lasts without a touch before another worker may take it over, in ms. */
@@ -78,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (apiSecret !== undefined && apiSecret.length < 16) {
     throw new ConfigError('BEACON_API_SECRET must be at least 16 characters');
   }
+  const deliveryLanes = integer(env, 'BEACON_DELIVERY_LANES', 4, 1, 64);
   return {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: resolve(optional(env, 'BEACON_DATA_DIR') ?? '.beacon'),
@@ -87,7 +97,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: oneOf(env, 'BEACON_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     deliveryBatchSize: integer(env, 'BEACON_DELIVERY_BATCH_SIZE', 500, 1, 10_000),
     deliveryRate: integer(env, 'BEACON_DELIVERY_RATE', 0, 0, 1_000_000),
-    deliveryLanes: integer(env, 'BEACON_DELIVERY_LANES', 4, 1, 64),
+    deliveryLanes,
+    deliveryConcurrency: integer(env, 'BEACON_DELIVERY_CONCURRENCY', Math.max(2, deliveryLanes), 1, 64),
+    workerName: optional(env, 'BEACON_WORKER_NAME') ?? `${hostname()}:${process.pid}`,
     jobPollMs: integer(env, 'BEACON_JOB_POLL_MS', 1000, 50, 60_000),
     jobLockMs: integer(env, 'BEACON_JOB_LOCK_MS', 60_000, 1000, 3_600_000),
     webhookUrl: url(env, 'BEACON_WEBHOOK_URL', ['http:', 'https:']),

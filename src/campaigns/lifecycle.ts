@@ -22,7 +22,7 @@ const PAST_TOLERANCE_MS = 5000;
 async function requireCampaign(prisma: PrismaClient, id: string) {
   const campaign = await prisma.campaign.findUnique({
     where: { id },
-    select: { status: true, senderId: true, userIds: true, materializedAt: true, startedAt: true, _count: { select: { segments: true } } },
+    select: { status: true, senderId: true, userIds: true, materializedAt: true, startedAt: true, stopAt: true, _count: { select: { segments: true } } },
   });
   if (!campaign) throw new NotFoundError(`Campaign ${id} does not exist`, 'id');
   return campaign;
@@ -80,6 +80,8 @@ export async function resumeCampaign(deps: LifecycleDeps, id: string): Promise<v
   // Stopped before it began: the start job materializes the audience, then queues lanes.
   if (campaign.materializedAt) await deps.scheduler.enqueueLanes(id);
   else await deps.scheduler.scheduleStart(id);
+  // stopCampaign cancelled the stop-at timer; a stop time still ahead applies again.
+  if (campaign.stopAt && campaign.stopAt.getTime() > Date.now()) await deps.scheduler.scheduleStopAt(id, campaign.stopAt);
 }
 
 /**

@@ -10,17 +10,25 @@
  * and the rows stay PENDING for the next run — so each recipient gets exactly one message.
  * The counter update is the batch's last statement, so the campaign row is locked only
  * for the commit; a concurrent stopCampaign waits for it and returns after it.
+ *
+ * Round trips for a batch of new 1:1 conversations: BEGIN, claim (with the receivers'
+ * template data), channels + memberships, messages, recipients, counters, COMMIT. The
+ * transaction runs on a raw `pg` client (see db.ts); rendering stays in Node.
  */
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type pg from 'pg';
+import { Prisma } from '../generated/prisma/client.js';
 import type { TemplatePerson } from '../campaigns/templates.js';
 import { openChannelConversations, openUserConversations, type Conversation } from './conversations.js';
+import { pgDb, type Db } from './db.js';
 import { insertMessages, renderMessage, type OutgoingMessage } from './messages.js';
-import { loadPeople, type Db, type DeliveryPlan } from './plan.js';
+import type { DeliveryPlan } from './plan.js';
 
 interface ClaimedRecipient {
   id: string;
   user_id: string | null;
   channel_cid: string | null;
+  /** The user's template data; null for channel recipients and deleted users. */
+  person: TemplatePerson | null;
 }
 
 interface Outcome {
@@ -39,6 +47,8 @@ export interface BatchResult {
   skipped: number;
   /** False when the campaign left IN_PROGRESS meanwhile and the batch was rolled back. */
   committed: boolean;
+  /** The highest recipient id claimed: pass it as `after` to the lane's next batch. */
+  lastId: string | null;
 }
 
 class CampaignNotRunning extends Error {}
@@ -48,27 +58,38 @@ export function campaignMessageId(campaignId: string, recipientId: string): stri
   return `campaign-${campaignId}-${recipientId}`;
 }
 
-async function claim(db: Db, campaignId: string, size: number): Promise<ClaimedRecipient[]> {
-  // Ordered by id so batches walk the (campaign_id, status, id) index; SKIP LOCKED lets
-  // concurrent workers take disjoint batches instead of queueing behind each other.
-  return db.$queryRaw<ClaimedRecipient[]>`
-    SELECT id, user_id, channel_cid FROM recipients
-    WHERE campaign_id = ${campaignId} AND status = 'PENDING'
-    ORDER BY id LIMIT ${size} FOR UPDATE SKIP LOCKED`;
+/**
+ * Claims up to `size` PENDING recipients, in id order after `after` (the lane's cursor),
+ * wrapping around to the start once when nothing is left after it. Without the cursor each
+ * claim would walk past every row already SENT (the planner picks the primary key for
+ * `ORDER BY id`, filtering on status), which makes a campaign quadratic in its size.
+ * SKIP LOCKED lets concurrent lanes take disjoint batches instead of queueing behind each
+ * other. The receivers' template data comes along (a deleted user joins as null).
+ */
+async function claim(db: Db, campaignId: string, size: number, after: string | null): Promise<ClaimedRecipient[]> {
+  const rows = await db.$queryRaw<ClaimedRecipient[]>`
+    WITH claimed AS (
+      SELECT id, user_id, channel_cid FROM recipients
+      WHERE campaign_id = ${campaignId} AND status = 'PENDING'${after === null ? Prisma.empty : Prisma.sql` AND id > ${after}`}
+      ORDER BY id LIMIT ${size} FOR UPDATE SKIP LOCKED)
+    SELECT c.id, c.user_id, c.channel_cid,
+      CASE WHEN u.id IS NULL THEN NULL ELSE json_build_object('id', u.id, 'name', u.name, 'role', u.role, 'language', u.language, 'custom', u.custom) END AS person
+    FROM claimed c LEFT JOIN users u ON u.id = c.user_id
+    ORDER BY c.id`;
+  return rows.length === 0 && after !== null ? claim(db, campaignId, size, null) : rows;
 }
 
 function decide(
   plan: DeliveryPlan,
   sender: TemplatePerson,
   claimed: ClaimedRecipient[],
-  people: Map<string, TemplatePerson>,
   conversations: Map<string, Conversation>,
 ): { outcomes: Outcome[]; messages: OutgoingMessage[] } {
   const outcomes: Outcome[] = [];
   const messages: OutgoingMessage[] = [];
   for (const r of claimed) {
     const key = r.user_id ?? r.channel_cid;
-    const receiver = r.user_id ? (people.get(r.user_id) ?? null) : null;
+    const receiver = r.person;
     const skip =
       key === null ? 'The user or channel was deleted'
       : r.user_id === sender.id ? 'The sender is never sent its own campaign'
@@ -101,38 +122,63 @@ async function recordOutcomes(db: Db, outcomes: Outcome[]): Promise<void> {
     WHERE r.id = o.id`;
 }
 
-/** Delivers one batch; see the module comment for the guarantees. */
-export async function deliverBatch(prisma: PrismaClient, plan: DeliveryPlan, sender: TemplatePerson, size: number): Promise<BatchResult> {
+const NOTHING_CLAIMED: BatchResult = { claimed: 0, sent: 0, errored: 0, skipped: 0, committed: true, lastId: null };
+
+async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, size: number, after: string | null): Promise<BatchResult> {
+  const claimed = await claim(db, plan.campaignId, size, after);
+  if (claimed.length === 0) return NOTHING_CLAIMED;
+  const receivers = claimed.flatMap((r) => (r.person && r.person.id !== sender.id ? [r.person] : []));
+  const cids = claimed.flatMap((r) => (r.user_id === null && r.channel_cid ? [r.channel_cid] : []));
+  const users = await openUserConversations(db, plan, sender, receivers);
+  const channels = cids.length ? await openChannelConversations(db, plan, sender, cids) : { byKey: new Map<string, Conversation>(), channelsCreated: 0 };
+  const conversations = new Map([...users.byKey, ...channels.byKey]);
+  const { outcomes, messages } = decide(plan, sender, claimed, conversations);
+  await insertMessages(db, plan, sender.id, messages, plan.campaignId);
+  await recordOutcomes(db, outcomes);
+  const count = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
+  const moved = await db.$executeRaw`
+    UPDATE campaigns SET messages_sent = messages_sent + ${count('SENT')},
+      messages_errored = messages_errored + ${count('ERRORED')},
+      recipients_skipped = recipients_skipped + ${count('SKIPPED')},
+      channels_created = channels_created + ${users.channelsCreated},
+      users_sent = users_sent + ${count('SENT')}, updated_at = clock_timestamp()
+    WHERE id = ${plan.campaignId} AND status = 'IN_PROGRESS'`;
+  if (moved === 0) throw new CampaignNotRunning();
+  const lastId = claimed[claimed.length - 1]!.id;
+  return { claimed: claimed.length, sent: count('SENT'), errored: count('ERRORED'), skipped: count('SKIPPED'), committed: true, lastId };
+}
+
+/**
+ * Delivers one batch on a connection of `pool`; see the module comment for the guarantees.
+ * `after` is the `lastId` of the lane's previous batch (null for its first).
+ */
+export async function deliverBatch(
+  pool: pg.Pool,
+  plan: DeliveryPlan,
+  sender: TemplatePerson,
+  size: number,
+  after: string | null = null,
+): Promise<BatchResult> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // A checked-out client has no pool listener: without this, a connection dropped mid-batch
+  // (failover, terminate) would be an unhandled 'error' event and end the worker.
+  const onError = (error: Error) => (broken = error);
+  client.on('error', onError);
   try {
-    return await prisma.$transaction(
-      async (tx) => {
-        const claimed = await claim(tx, plan.campaignId, size);
-        if (claimed.length === 0) return { claimed: 0, sent: 0, errored: 0, skipped: 0, committed: true };
-        const userIds = claimed.flatMap((r) => (r.user_id ? [r.user_id] : []));
-        const people = await loadPeople(tx, userIds);
-        const receivers = userIds.flatMap((id) => (id !== sender.id && people.has(id) ? [people.get(id)!] : []));
-        const cids = claimed.flatMap((r) => (r.user_id === null && r.channel_cid ? [r.channel_cid] : []));
-        const users = await openUserConversations(tx, plan, sender, receivers);
-        const channels = await openChannelConversations(tx, plan, sender, cids);
-        const conversations = new Map([...users.byKey, ...channels.byKey]);
-        const { outcomes, messages } = decide(plan, sender, claimed, people, conversations);
-        await insertMessages(tx, plan, sender.id, messages, plan.campaignId);
-        await recordOutcomes(tx, outcomes);
-        const count = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
-        const moved = await tx.$executeRaw`
-          UPDATE campaigns SET messages_sent = messages_sent + ${count('SENT')},
-            messages_errored = messages_errored + ${count('ERRORED')},
-            recipients_skipped = recipients_skipped + ${count('SKIPPED')},
-            channels_created = channels_created + ${users.channelsCreated},
-            users_sent = users_sent + ${count('SENT')}, updated_at = now()
-          WHERE id = ${plan.campaignId} AND status = 'IN_PROGRESS'`;
-        if (moved === 0) throw new CampaignNotRunning();
-        return { claimed: claimed.length, sent: count('SENT'), errored: count('ERRORED'), skipped: count('SKIPPED'), committed: true };
-      },
-      { timeout: 120_000, maxWait: 30_000 },
-    );
-  } catch (error) {
-    if (error instanceof CampaignNotRunning) return { claimed: 0, sent: 0, errored: 0, skipped: 0, committed: false };
-    throw error;
+    await client.query('BEGIN');
+    try {
+      const result = await deliverIn(pgDb(client), plan, sender, size, after);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      if (error instanceof CampaignNotRunning) return { ...NOTHING_CLAIMED, committed: false };
+      throw error;
+    }
+  } finally {
+    // A connection that could not roll back is discarded rather than reused mid-transaction.
+    client.removeListener('error', onError);
+    client.release(broken);
   }
 }

@@ -1,8 +1,9 @@
 /**
- * Finds or creates the channels a batch of campaign messages goes into, set-based: one
- * query finds the existing channels, one inserts the missing ones, one adds the members,
- * one reads back what each channel looks like. Safe to run twice (ON CONFLICT DO NOTHING)
- * and under concurrency (a channel created by another worker is simply found).
+ * Finds or creates the channels a batch of campaign messages goes into, set-based. New
+ * channels take one statement: it inserts the missing ones with their exact member_count
+ * and their members, and returns what each looks like (so nothing is read back). Channels
+ * that already exist (or that another worker created meanwhile) take two more: add the
+ * members, read back. Safe to run twice (ON CONFLICT DO NOTHING) and under concurrency.
  *
  * Membership rules (spec §4 senderMode): new channels get the receiver, the template's
  * members and the sender unless EXCLUDE; existing channels get the receiver (a message
@@ -32,6 +33,11 @@ interface ChannelState {
   small_members: string[] | null;
 }
 
+interface Pair {
+  cid: string;
+  userId: string;
+}
+
 /** Computes the target cid of each receiver; an error string when the template renders a bad id. */
 function targetCid(plan: DeliveryPlan, sender: TemplatePerson, receiver: TemplatePerson): string | { error: string } {
   const rule = plan.channel;
@@ -44,15 +50,17 @@ function targetCid(plan: DeliveryPlan, sender: TemplatePerson, receiver: Templat
   return `${rule.type}:${id}`;
 }
 
-/** Inserts (cid, user) memberships that do not exist yet and keeps member_count exact. */
-async function addMembers(db: Db, pairs: { cid: string; userId: string }[]): Promise<void> {
+/**
+ * Inserts (cid, user) memberships of existing channels that do not exist yet and keeps
+ * member_count exact. Channels and users deleted meanwhile are skipped, not an error.
+ */
+async function addMembers(db: Db, pairs: readonly Pair[]): Promise<void> {
   if (pairs.length === 0) return;
-  // Users deleted since the campaign was saved are skipped rather than failing the batch.
   await db.$executeRaw`
     WITH added AS (
       INSERT INTO channel_members (channel_cid, user_id)
-      SELECT p.cid, p.uid FROM unnest(${pairs.map((p) => p.cid)}::text[], ${pairs.map((p) => p.userId)}::text[]) AS p(cid, uid)
-      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p.uid)
+      SELECT DISTINCT p.cid, p.uid FROM unnest(${pairs.map((p) => p.cid)}::text[], ${pairs.map((p) => p.userId)}::text[]) AS p(cid, uid)
+      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p.uid) AND EXISTS (SELECT 1 FROM channels c WHERE c.cid = p.cid)
       ON CONFLICT DO NOTHING RETURNING channel_cid)
     UPDATE channels c SET member_count = c.member_count + a.n, updated_at = now()
     FROM (SELECT channel_cid, count(*)::int AS n FROM added GROUP BY channel_cid) a
@@ -60,29 +68,49 @@ async function addMembers(db: Db, pairs: { cid: string; userId: string }[]): Pro
 }
 
 /** Reads channels back after membership changes, with their members when there are ≤2. */
-async function readChannels(db: Db, cids: string[]): Promise<Map<string, ChannelState>> {
+async function readChannels(db: Db, cids: readonly string[]): Promise<Map<string, ChannelState>> {
   if (cids.length === 0) return new Map();
   const rows = await db.$queryRaw<ChannelState[]>`
     SELECT c.cid, c.type, c.id, c.custom,
       CASE WHEN c.member_count <= 2 THEN
         (SELECT coalesce(array_agg(m.user_id), '{}') FROM channel_members m WHERE m.channel_cid = c.cid)
       END AS small_members
-    FROM channels c WHERE c.cid = ANY(${cids}::text[])`;
+    FROM channels c WHERE c.cid = ANY(${[...cids]}::text[])`;
   return new Map(rows.map((row) => [row.cid, row]));
+}
+
+/**
+ * Creates the channels of `cids` that do not exist, in one statement: each gets `members`'
+ * users that exist and a member_count equal to their number. Returns the state of the
+ * channels this call created (sorted inserts, so concurrent workers lock in one order).
+ */
+async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, cids: readonly string[], members: readonly Pair[]): Promise<Map<string, ChannelState>> {
+  const sorted = [...cids].sort();
+  const idOf = (cid: string) => cid.slice(plan.channel.type.length + 1);
+  const rows = await db.$queryRaw<{ cid: string; small_members: string[] | null }[]>`
+    WITH candidate AS (
+      SELECT DISTINCT p.cid, p.uid FROM unnest(${members.map((p) => p.cid)}::text[], ${members.map((p) => p.userId)}::text[]) AS p(cid, uid)
+      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p.uid)),
+    per_channel AS (SELECT cid, count(*)::int AS n, array_agg(uid) AS uids FROM candidate GROUP BY cid),
+    created AS (
+      INSERT INTO channels (cid, type, id, created_by_id, custom, member_count)
+      SELECT w.cid, ${plan.channel.type}, w.id, ${senderId}, ${JSON.stringify(plan.channel.custom)}::jsonb, coalesce(pc.n, 0)
+      FROM unnest(${sorted}::text[], ${sorted.map(idOf)}::text[]) WITH ORDINALITY AS w(cid, id, i)
+      LEFT JOIN per_channel pc ON pc.cid = w.cid
+      ORDER BY w.i
+      ON CONFLICT (cid) DO NOTHING RETURNING cid),
+    joined AS (
+      INSERT INTO channel_members (channel_cid, user_id)
+      SELECT c.cid, m.uid FROM created c JOIN candidate m ON m.cid = c.cid
+      ON CONFLICT DO NOTHING)
+    SELECT c.cid, CASE WHEN pc.n <= 2 THEN pc.uids ELSE NULL END AS small_members
+    FROM created c LEFT JOIN per_channel pc ON pc.cid = c.cid`;
+  const { type, custom } = plan.channel;
+  return new Map(rows.map((row) => [row.cid, { cid: row.cid, type, id: idOf(row.cid), custom, small_members: row.small_members }]));
 }
 
 function asTemplateChannel(state: ChannelState): TemplateChannel {
   return { id: state.id, type: state.type, cid: state.cid, custom: state.custom };
-}
-
-function dedupe(pairs: { cid: string; userId: string }[]): { cid: string; userId: string }[] {
-  const seen = new Set<string>();
-  return pairs.filter((p) => {
-    const key = `${p.cid}\u0000${p.userId}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /**
@@ -103,35 +131,30 @@ export async function openUserConversations(
     else byKey.set(receiver.id, { ok: false, ...target });
   }
   const wanted = [...new Set(cidOf.values())];
-  const existing = wanted.length
-    ? new Set((await db.$queryRaw<{ cid: string }[]>`SELECT cid FROM channels WHERE cid = ANY(${wanted}::text[])`).map((r) => r.cid))
-    : new Set<string>();
-  const missing = wanted.filter((cid) => !existing.has(cid));
 
-  let created = new Set<string>();
-  if (missing.length && plan.createChannels) {
-    const split = missing.map((cid) => cid.slice(cid.indexOf(':') + 1));
-    const inserted = await db.$queryRaw<{ cid: string }[]>`
-      INSERT INTO channels (cid, type, id, created_by_id, custom, member_count)
-      SELECT m.cid, ${plan.channel.type}, m.id, ${sender.id}, ${JSON.stringify(plan.channel.custom)}::jsonb, 0
-      FROM unnest(${missing}::text[], ${split}::text[]) AS m(cid, id)
-      ON CONFLICT (cid) DO NOTHING RETURNING cid`;
-    created = new Set(inserted.map((r) => r.cid));
+  let created = new Map<string, ChannelState>();
+  if (wanted.length && plan.createChannels) {
+    const members: Pair[] = [];
+    for (const [receiverId, cid] of cidOf) members.push({ cid, userId: receiverId });
+    for (const cid of wanted) {
+      for (const userId of plan.channel.members) members.push({ cid, userId });
+      if (plan.senderMode !== 'EXCLUDE') members.push({ cid, userId: sender.id });
+    }
+    created = await createChannels(db, plan, sender.id, wanted, members);
   }
 
-  const pairs: { cid: string; userId: string }[] = [];
-  for (const [receiverId, cid] of cidOf) {
-    if (!existing.has(cid) && !created.has(cid) && !plan.createChannels) continue;
-    pairs.push({ cid, userId: receiverId });
-    const isNew = created.has(cid);
-    if (isNew) pairs.push(...plan.channel.members.map((userId) => ({ cid, userId })));
-    if (plan.senderMode === 'INCLUDE' || (isNew && plan.senderMode !== 'EXCLUDE')) pairs.push({ cid, userId: sender.id });
+  // Channels that already existed (or are missing, without createChannels).
+  const others = wanted.filter((cid) => !created.has(cid));
+  if (others.length) {
+    const pairs: Pair[] = [];
+    for (const [receiverId, cid] of cidOf) if (!created.has(cid)) pairs.push({ cid, userId: receiverId });
+    if (plan.senderMode === 'INCLUDE') pairs.push(...others.map((cid) => ({ cid, userId: sender.id })));
+    await addMembers(db, pairs);
   }
-  await addMembers(db, dedupe(pairs));
+  const states = await readChannels(db, others);
 
-  const states = await readChannels(db, wanted);
   for (const [receiverId, cid] of cidOf) {
-    const state = states.get(cid);
+    const state = created.get(cid) ?? states.get(cid);
     if (!state) {
       byKey.set(receiverId, {
         ok: false,

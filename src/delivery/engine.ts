@@ -9,6 +9,7 @@
  *   campaign.stopAt  stop, if still SCHEDULED or IN_PROGRESS.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { CampaignStatus } from '../generated/prisma/enums.js';
 import { TRANSITIONS, transitionCampaign, type CampaignAction } from '../campaigns/status.js';
@@ -28,6 +29,8 @@ export interface DeliveryHooks {
 
 export interface EngineDeps {
   prisma: PrismaClient;
+  /** Raw pool of the same database: delivery batches run their transaction on it. */
+  pool: pg.Pool;
   logger: Logger;
   hooks: DeliveryHooks;
   batchSize: number;
@@ -60,7 +63,8 @@ export async function moveCampaign(
   return moved;
 }
 
-async function failCampaign(deps: EngineDeps, campaignId: string, reason: string): Promise<void> {
+/** SCHEDULED|IN_PROGRESS → FAILED with `reason` (shown to clients: no internal details). */
+export async function failCampaign(deps: Pick<EngineDeps, 'prisma' | 'hooks' | 'logger'>, campaignId: string, reason: string): Promise<void> {
   if (await moveCampaign(deps, campaignId, 'fail', { failureReason: reason, completedAt: new Date() })) {
     deps.logger.warn('campaign failed', { campaignId, reason });
   }
@@ -70,6 +74,8 @@ async function failCampaign(deps: EngineDeps, campaignId: string, reason: string
 export async function runStart(deps: EngineDeps, campaignId: string): Promise<void> {
   const campaign = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, senderId: true } });
   if (!campaign) return;
+  // Sender deleted while scheduled: fail without announcing a start (a no-op unless SCHEDULED/IN_PROGRESS).
+  if (!campaign.senderId) return failCampaign(deps, campaignId, 'The sender was deleted');
   if (campaign.status === 'SCHEDULED') await moveCampaign(deps, campaignId, 'begin', { startedAt: new Date() });
   const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, senderId: true } });
   if (now?.status !== 'IN_PROGRESS') return; // stopped, deleted or already finished: stale job
@@ -81,13 +87,15 @@ export async function runStart(deps: EngineDeps, campaignId: string): Promise<vo
 
 /** campaign.deliver: one lane. `touch` extends the job's lock between batches. */
 export async function runDeliver(deps: EngineDeps, campaignId: string, touch: () => Promise<void>): Promise<void> {
+  let after: string | null = null; // this lane's claim cursor (see deliverBatch)
   for (;;) {
     const plan = await loadDeliveryPlan(deps.prisma, campaignId);
     if (!plan) return;
     const status = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, materializedAt: true } });
     if (status?.status !== 'IN_PROGRESS' || !status.materializedAt) return;
     if (!plan.sender) return failCampaign(deps, campaignId, 'The sender was deleted');
-    const result = await deliverBatch(deps.prisma, plan, plan.sender, deps.limiter.batchSize(deps.batchSize));
+    const result = await deliverBatch(deps.pool, plan, plan.sender, deps.limiter.batchSize(deps.batchSize), after);
+    after = result.lastId;
     if (!result.committed) return; // stopped meanwhile: the batch was rolled back
     if (result.claimed === 0) {
       // Nothing left that this lane can claim. Complete only when no PENDING row remains
@@ -96,6 +104,7 @@ export async function runDeliver(deps: EngineDeps, campaignId: string, touch: ()
       await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, { recipients: { none: { status: 'PENDING' } } });
       return;
     }
+    deps.logger.debug('batch delivered', { campaignId, claimed: result.claimed, sent: result.sent, errored: result.errored, skipped: result.skipped });
     deps.hooks.changed(campaignId, 'IN_PROGRESS');
     await touch();
     const wait = deps.limiter.take(result.claimed);

@@ -3,10 +3,10 @@
  * the sender as template data, the templates compiled once, and the channel rules.
  * The database is the truth: a plan is built from the current row, never from a payload.
  */
-import type { PrismaClient } from '../generated/prisma/client.js';
 import { compileTemplate, type CompiledTemplate, type TemplatePerson } from '../campaigns/templates.js';
+import type { Db } from './db.js';
 
-export type Db = Pick<PrismaClient, '$queryRaw' | '$executeRaw'>;
+export type { Db } from './db.js';
 
 export interface ChannelRule {
   type: string;

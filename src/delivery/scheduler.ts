@@ -4,13 +4,13 @@
  * only worker processes (`BEACON_ROLE=all|worker`) process jobs. On the embedded
  * database (one session, no cross-connection NOTIFY) it polls instead of listening.
  */
-import { Agenda, type Job } from 'agenda';
+import { Agenda, exponential, type Job } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { JOBS, parseCampaignJobPayload, type CampaignJobPayload } from './jobs.js';
-import { runDeliver, runStart, runStopAt, type DeliveryHooks, type EngineDeps } from './engine.js';
+import { JOB_RETRY, JOBS, parseCampaignJobPayload, type CampaignJobPayload } from './jobs.js';
+import { failCampaign, runDeliver, runStart, runStopAt, type DeliveryHooks, type EngineDeps } from './engine.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface Scheduler {
@@ -37,12 +37,19 @@ export interface SchedulerOptions {
 /** Creates the scheduler and, for workers, starts processing. */
 export async function startScheduler(options: SchedulerOptions): Promise<Scheduler> {
   const { config, db, logger } = options;
+  const backend = new PostgresBackend({ pool: db.pool, ensureSchema: false, disableNotifications: db.embedded });
+  // The LISTEN connection reconnects by itself after an error, but emits it first; unheard,
+  // that 'error' would end the process.
+  backend.notificationChannel?.on('error', (error) => logger.warn('job notifications interrupted', { error: String(error) }));
   const agenda = new Agenda({
-    backend: new PostgresBackend({ pool: db.pool, ensureSchema: false, disableNotifications: db.embedded }),
+    // Recorded as `last_modified_by` on the jobs this process locks: which worker holds what.
+    name: config.workerName,
+    backend,
     processEvery: config.jobPollMs,
     defaultLockLifetime: config.jobLockMs,
-    // Delivery lanes of several campaigns may run side by side in one worker.
-    maxConcurrency: 20,
+    // Delivery lanes of several campaigns may run side by side in one worker, next to
+    // start and stop-at jobs (5 each).
+    maxConcurrency: config.deliveryConcurrency + 10,
     defaultConcurrency: 5,
   });
   agenda.on('error', (error) => logger.error('job scheduler error', { error: String(error) }));
@@ -57,6 +64,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   };
   const deps: EngineDeps = {
     prisma: db.prisma,
+    pool: db.pool,
     logger,
     hooks: options.hooks,
     batchSize: config.deliveryBatchSize,
@@ -64,13 +72,25 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     enqueueLanes,
   };
   const payload = (job: Job<unknown>) => parseCampaignJobPayload(job.attrs.name, job.attrs.data);
-  const once = { removeOnComplete: true };
-  agenda.define(JOBS.start, async (job: Job<unknown>) => runStart(deps, payload(job).campaignId), once);
-  agenda.define(JOBS.stopAt, async (job: Job<unknown>) => runStopAt(deps, payload(job).campaignId), once);
+  agenda.on('retry exhausted', (error: unknown, job: Job<unknown>) => {
+    const campaignId = (job.attrs.data as Partial<CampaignJobPayload> | undefined)?.campaignId;
+    logger.error('job gave up', { job: job.attrs.name, campaignId, error: String(error) });
+    if (typeof campaignId === 'string') {
+      failCampaign(deps, campaignId, 'Delivery kept failing; see the worker log').catch((e: unknown) =>
+        logger.error('campaign not marked failed', { campaignId, error: String(e) }),
+      );
+    }
+  });
+  const backoff = exponential(JOB_RETRY);
+  // Agenda locks every due job it finds unless `lockLimit` caps it: without the cap one
+  // worker would hold jobs it cannot run yet while other workers sit idle until the locks expire.
+  const slots = (concurrency: number) => ({ removeOnComplete: true, concurrency, lockLimit: concurrency, backoff });
+  agenda.define(JOBS.start, async (job: Job<unknown>) => runStart(deps, payload(job).campaignId), slots(5));
+  agenda.define(JOBS.stopAt, async (job: Job<unknown>) => runStopAt(deps, payload(job).campaignId), slots(5));
   agenda.define(
     JOBS.deliver,
     async (job: Job<unknown>) => runDeliver(deps, payload(job).campaignId, () => job.touch()),
-    { ...once, concurrency: Math.max(2, config.deliveryLanes) },
+    slots(config.deliveryConcurrency),
   );
   if (options.work) await agenda.start();
 
