@@ -209,7 +209,10 @@ function subscribe(app: App, token: string) {
     rejectDone = reject;
   });
   let resolveFirst!: () => void;
-  const first = new Promise<void>((resolve) => (resolveFirst = resolve));
+  const first = new Promise<void>((resolve, reject) => {
+    resolveFirst = resolve;
+    void done.catch(reject);
+  });
   const query = `subscription ($id: ID) { campaignUpdated(id: $id) { status updatedAt completedAt stats { messagesSent } } }`;
   client.subscribe<{ campaignUpdated: { status: string; updatedAt: string; completedAt: string | null; stats: { messagesSent: number } } }>(
     { query, variables: { id: CAMPAIGN } },
@@ -246,7 +249,6 @@ function vmHwmMb(): number {
   return line ? Math.round(Number(line.replace(/\D+/g, '')) / 1024) : NaN;
 }
 
-
 /** Runs the campaign through Beacon; returns the figures. */
 async function endToEnd(url: string) {
   const config = loadConfig({
@@ -271,10 +273,11 @@ async function endToEnd(url: string) {
     const startedAt = Date.now();
     const started = await graphql(app, token, `mutation ($id: ID!) { startCampaign(id: $id) { __typename ... on Error { message } } }`, { id: CAMPAIGN });
     if (started.startCampaign.__typename !== 'StartCampaignPayload') throw new Error(JSON.stringify(started));
+    let timer: NodeJS.Timeout | undefined;
     const completed = await Promise.race([
       feed.done,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no COMPLETED within 10 minutes')), 600_000)),
-    ]);
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no COMPLETED within 10 minutes')), 600_000))),
+    ]).finally(() => clearTimeout(timer));
     clearInterval(sampler);
     rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
     const { user, system } = process.cpuUsage(nodeCpu);
@@ -357,5 +360,5 @@ try {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${floorDatabase} WITH (FORCE)`);
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 }
-// Agenda's and graphql-ws's timers may outlive app.stop() by a poll interval; main.ts exits the same way.
+// Agenda's job-liveness checks (a 30 s delay per job run) outlive app.stop(); main.ts exits the same way.
 process.exit(0);

@@ -95,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     apiSecret,
     role: oneOf(env, 'BEACON_ROLE', ['all', 'api', 'worker'] as const, 'all'),
-    deliveryBatchSize: integer(env, 'BEACON_DELIVERY_BATCH_SIZE', 500, 1, 10_000),
+    deliveryBatchSize: integer(env, 'BEACON_DELIVERY_BATCH_SIZE', 1000, 1, 10_000),
     deliveryRate: integer(env, 'BEACON_DELIVERY_RATE', 0, 0, 1_000_000),
     deliveryLanes,
     deliveryConcurrency: integer(env, 'BEACON_DELIVERY_CONCURRENCY', Math.max(2, deliveryLanes), 1, 64),

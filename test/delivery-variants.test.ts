@@ -76,10 +76,12 @@ describe('user campaigns: conversations and rendering', () => {
     expect(group.stats).toMatchObject({ recipientsTotal: 2, messagesSent: 2, channelsCreated: 2 });
     const groupCids = ['g-1', 'g-2'].map((u) => oneToOne('group', 'g-sender', u, 'g-helper'));
     const recipients = await recipientRows(t, group.id);
+    // A user recipient's conversation is its message's channel (channelCid is the audience key of channel recipients).
     expect(recipients.map((r) => [r.userId, r.channelCid, r.status])).toEqual([
-      ['g-1', groupCids[0], 'SENT'],
-      ['g-2', groupCids[1], 'SENT'],
+      ['g-1', null, 'SENT'],
+      ['g-2', null, 'SENT'],
     ]);
+    expect((await messageRows(t, group.id)).map((m) => m.channelCid).sort()).toEqual([...groupCids].sort());
     const messages = await messageRows(t, group.id);
     expect(messages.map((m) => m.text)).toEqual(['Hello [] grp', 'Hello [] grp']);
     for (const [i, cid] of groupCids.entries()) {
@@ -192,7 +194,7 @@ describe('createChannels false', () => {
     const { id, stats } = await runCampaign(t, { name: 'No create', senderId: 'nc-sender', userIds: ['nc-1', 'nc-2'], messageTemplate: { text: 'Hi {{user.name}}' } });
     expect(stats).toMatchObject({ recipientsTotal: 2, messagesSent: 1, messagesErrored: 1, channelsCreated: 0, pending: 0 });
     const [sent, errored] = await recipientRows(t, id);
-    expect(sent).toMatchObject({ userId: 'nc-1', status: 'SENT', channelCid: existing, error: null, attempts: 1 });
+    expect(sent).toMatchObject({ userId: 'nc-1', status: 'SENT', channelCid: null, error: null, attempts: 1 });
     expect(errored).toMatchObject({ userId: 'nc-2', status: 'ERRORED', messageId: null, sentAt: null, attempts: 1 });
     expect(errored!.error).toMatch(/^No channel messaging:\S+ with nc-2, and createChannels is false$/);
     expect(await t.app.db.prisma.channel.count({ where: { cid: oneToOne('messaging', 'nc-sender', 'nc-2') } })).toBe(0);
@@ -213,7 +215,7 @@ describe('createChannels false', () => {
     expect(stats).toMatchObject({ messagesSent: 1, messagesErrored: 1, channelsCreated: 0 });
     const recipients = await recipientRows(t, id);
     expect(recipients.map((r) => [r.userId, r.status, r.channelCid])).toEqual([
-      ['nt-1', 'SENT', existing],
+      ['nt-1', 'SENT', null],
       ['nt-2', 'ERRORED', null],
     ]);
     expect(recipients[1]!.error).toBe('No channel dm:nt-2-nt-sender with nt-2, and createChannels is false');

@@ -70,6 +70,25 @@ describe('delivery of a user campaign', () => {
     expect(await campaignMessages(t, id)).toEqual({ total: 4, channels: 4, duplicated: 0 });
   });
 
+  test('users sharing one conversation (a constant channel id) each get their own message in it', async () => {
+    const users = await seedUsers(t, 'hall', 5);
+    const id = await createCampaign(t, {
+      name: 'All hands',
+      senderId: 'hall-sender',
+      userIds: users,
+      createChannels: true,
+      channelTemplate: { type: 'team', id: 'all-hands' },
+      messageTemplate: { text: 'Welcome {{user.name}}' },
+    });
+    await startCampaign(t, id);
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED');
+    expect(done.stats).toMatchObject({ recipientsTotal: 5, messagesSent: 5, pending: 0, channelsCreated: 1 });
+    const messages = await t.app.db.prisma.message.findMany({ where: { campaignId: id }, orderBy: { text: 'asc' } });
+    expect(messages.map((m) => [m.channelCid, m.text])).toEqual(users.map((_, i) => ['team:all-hands', 'Welcome ']));
+    const members = await t.app.db.prisma.channelMember.count({ where: { channelCid: 'team:all-hands' } });
+    expect(members).toBe(6);
+  });
+
   test('startCampaign refuses a past scheduledFor and a campaign without audience', async () => {
     await seedUsers(t, 'val', 1);
     const id = await createCampaign(t, { name: 'Val', senderId: 'val-sender', messageTemplate: { text: 'x' } });

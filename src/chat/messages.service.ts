@@ -52,14 +52,17 @@ export async function markChannelRead(
       WHERE channel_cid = ${channelCid} AND user_id = ${userId} RETURNING last_read_at`;
     if (rows.length === 0) throw new NotFoundError(`User ${userId} is not a member of ${channelCid}`, 'userId');
     const lastReadAt = rows[0]!.last_read_at;
-    // Driven by recipients(channel_cid): delivery records the channel of every SENT row.
+    // Channel recipients are found by their cid; user recipients by their own id and the
+    // channel of their message (a few rows per user, through recipients(user_id)).
     const moved = await tx.$queryRaw<{ id: string }[]>`
       WITH read AS (
         UPDATE recipients r SET read_at = ${lastReadAt}, updated_at = now()
-        WHERE r.channel_cid = ${channelCid} AND r.status = 'SENT' AND r.read_at IS NULL
-          AND r.sent_at <= ${lastReadAt}
-          AND (r.user_id = ${userId} OR (r.user_id IS NULL AND NOT EXISTS (
-            SELECT 1 FROM campaigns c WHERE c.id = r.campaign_id AND c.sender_id = ${userId})))
+        WHERE r.status = 'SENT' AND r.read_at IS NULL AND r.sent_at <= ${lastReadAt}
+          AND (
+            (r.user_id = ${userId} AND EXISTS (
+              SELECT 1 FROM messages m WHERE m.id = r.message_id AND m.channel_cid = ${channelCid}))
+            OR (r.user_id IS NULL AND r.channel_cid = ${channelCid} AND NOT EXISTS (
+              SELECT 1 FROM campaigns c WHERE c.id = r.campaign_id AND c.sender_id = ${userId})))
         RETURNING r.campaign_id)
       UPDATE campaigns c SET users_read = c.users_read + n.n, updated_at = now()
       FROM (SELECT campaign_id, count(*)::int AS n FROM read GROUP BY campaign_id) n

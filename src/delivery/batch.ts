@@ -111,14 +111,18 @@ function decide(
   return { outcomes, messages };
 }
 
+/**
+ * Marks the claimed rows. `channel_cid` stays the audience key (set for channel recipients
+ * only): several user recipients may share one conversation (a constant channel id
+ * template), which the (campaign_id, channel_cid) unique key would refuse. A user
+ * recipient's channel is its message's channel.
+ */
 async function recordOutcomes(db: Db, outcomes: Outcome[]): Promise<void> {
   await db.$executeRaw`
-    UPDATE recipients r SET status = o.status::recipient_status, message_id = o.message_id,
-      channel_cid = coalesce(o.channel_cid, r.channel_cid), error = o.error,
+    UPDATE recipients r SET status = o.status::recipient_status, message_id = o.message_id, error = o.error,
       sent_at = CASE WHEN o.status = 'SENT' THEN now() END, attempts = r.attempts + 1, updated_at = now()
     FROM unnest(${outcomes.map((o) => o.id)}::text[], ${outcomes.map((o) => o.status)}::text[],
-      ${outcomes.map((o) => o.messageId)}::text[], ${outcomes.map((o) => o.channelCid)}::text[],
-      ${outcomes.map((o) => o.error)}::text[]) AS o(id, status, message_id, channel_cid, error)
+      ${outcomes.map((o) => o.messageId)}::text[], ${outcomes.map((o) => o.error)}::text[]) AS o(id, status, message_id, error)
     WHERE r.id = o.id`;
 }
 

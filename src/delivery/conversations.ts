@@ -80,9 +80,12 @@ async function readChannels(db: Db, cids: readonly string[]): Promise<Map<string
 }
 
 /**
- * Creates the channels of `cids` that do not exist, in one statement: each gets `members`'
- * users that exist and a member_count equal to their number. Returns the state of the
- * channels this call created (sorted inserts, so concurrent workers lock in one order).
+ * Creates the channels of `cids` that do not exist, in one statement: each gets its
+ * `members` and a member_count equal to their number. Returns the state of the channels
+ * this call created (sorted inserts, so concurrent workers lock in one order). Template
+ * members deleted since the campaign was saved are left out; receivers and the sender were
+ * read in this batch (should one be deleted right now, the foreign key fails the batch and
+ * the next attempt skips them) — checking them too costs a tenth of the batch.
  */
 async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, cids: readonly string[], members: readonly Pair[]): Promise<Map<string, ChannelState>> {
   const sorted = [...cids].sort();
@@ -90,7 +93,7 @@ async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, cids
   const rows = await db.$queryRaw<{ cid: string; small_members: string[] | null }[]>`
     WITH candidate AS (
       SELECT DISTINCT p.cid, p.uid FROM unnest(${members.map((p) => p.cid)}::text[], ${members.map((p) => p.userId)}::text[]) AS p(cid, uid)
-      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p.uid)),
+      WHERE p.uid <> ALL(${plan.channel.members}::text[]) OR EXISTS (SELECT 1 FROM users u WHERE u.id = p.uid)),
     per_channel AS (SELECT cid, count(*)::int AS n, array_agg(uid) AS uids FROM candidate GROUP BY cid),
     created AS (
       INSERT INTO channels (cid, type, id, created_by_id, custom, member_count)
