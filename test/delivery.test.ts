@@ -43,6 +43,9 @@ describe('delivery of a user campaign', () => {
     expect(statuses).toEqual(['DRAFT', 'IN_PROGRESS', 'COMPLETED']);
     const progress = seen.filter((c) => c.status === 'IN_PROGRESS').map((c) => c.stats.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    // Progress was seen rising while IN_PROGRESS, not only jumping to the end.
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.at(-1)!).toBeGreaterThan(progress[0]!);
     expect(final.data!.campaignUpdated.stats.messagesSent).toBe(2000);
     await feed.close();
   });

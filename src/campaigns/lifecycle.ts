@@ -6,9 +6,9 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
-import { moveCampaign, type DeliveryHooks } from '../delivery/engine.js';
+import { reportTransition, type DeliveryHooks } from '../delivery/engine.js';
 import type { Scheduler } from '../delivery/scheduler.js';
-import { assertTransition, requireTransition, startAction } from './status.js';
+import { assertTransition, requireTransition, startAction, transitionCampaign } from './status.js';
 
 export interface LifecycleDeps {
   prisma: PrismaClient;
@@ -50,8 +50,7 @@ export async function startCampaign(deps: LifecycleDeps, id: string, scheduledFo
     stopAt: stopAt ?? null,
     ...(action === 'start' ? { startedAt: now } : {}),
   });
-  deps.hooks.changed(id, action === 'start' ? 'IN_PROGRESS' : 'SCHEDULED');
-  if (action === 'start') deps.hooks.announce('campaign.started', id);
+  reportTransition(deps.hooks, id, action);
   await deps.scheduler.scheduleStart(id, action === 'schedule' ? scheduledFor! : undefined);
   if (stopAt) await deps.scheduler.scheduleStopAt(id, stopAt);
 }
@@ -65,8 +64,7 @@ export async function stopCampaign(deps: LifecycleDeps, id: string): Promise<voi
   const campaign = await requireCampaign(deps.prisma, id);
   assertTransition(campaign.status, 'stop', 'id');
   await requireTransition(deps.prisma, id, 'stop', { stoppedAt: new Date() });
-  deps.hooks.changed(id, 'STOPPED');
-  deps.hooks.announce('campaign.stopped', id);
+  reportTransition(deps.hooks, id, 'stop');
   await deps.scheduler.cancelTimers(id);
 }
 
@@ -76,7 +74,7 @@ export async function resumeCampaign(deps: LifecycleDeps, id: string): Promise<v
   assertTransition(campaign.status, 'resume', 'id');
   if (!campaign.senderId) throw new InvalidStateError('The campaign has no sender (it was deleted)', 'id');
   await requireTransition(deps.prisma, id, 'resume', { stoppedAt: null, ...(campaign.startedAt ? {} : { startedAt: new Date() }) });
-  deps.hooks.changed(id, 'IN_PROGRESS');
+  reportTransition(deps.hooks, id, 'resume');
   // Stopped before it began: the start job materializes the audience, then queues lanes.
   if (campaign.materializedAt) await deps.scheduler.enqueueLanes(id);
   else await deps.scheduler.scheduleStart(id);
@@ -105,14 +103,16 @@ export async function retryFailedRecipients(deps: LifecycleDeps, id: string): Pr
     if (n > 0) {
       await tx.$executeRaw`
         UPDATE campaigns SET messages_errored = GREATEST(messages_errored - ${n}, 0), updated_at = now() WHERE id = ${id}`;
-      if (campaign.status === 'COMPLETED' && !(await moveCampaign({ prisma: tx as PrismaClient, hooks: deps.hooks }, id, 'retry', { completedAt: null }))) {
+      // The transition commits with the reset rows; events go out after the commit, below.
+      if (campaign.status === 'COMPLETED' && !(await transitionCampaign(tx, id, 'retry', { completedAt: null }))) {
         throw new InvalidStateError('The campaign changed status meanwhile; try again', 'id');
       }
     }
     return n;
   });
   if (retried > 0) {
-    deps.hooks.changed(id, campaign.status === 'STOPPED' ? 'STOPPED' : 'IN_PROGRESS');
+    if (campaign.status === 'COMPLETED') reportTransition(deps.hooks, id, 'retry');
+    else deps.hooks.changed(id, campaign.status);
     if (campaign.status !== 'STOPPED') await deps.scheduler.enqueueLanes(id);
   }
   return retried;

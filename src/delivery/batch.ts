@@ -35,7 +35,6 @@ interface Outcome {
   id: string;
   status: 'SENT' | 'ERRORED' | 'SKIPPED';
   messageId: string | null;
-  channelCid: string | null;
   error: string | null;
 }
 
@@ -96,17 +95,17 @@ function decide(
       : r.user_id !== null && receiver === null ? 'The user was deleted'
       : null;
     if (skip !== null || key === null) {
-      outcomes.push({ id: r.id, status: 'SKIPPED', messageId: null, channelCid: r.channel_cid, error: skip });
+      outcomes.push({ id: r.id, status: 'SKIPPED', messageId: null, error: skip });
       continue;
     }
     const conversation = conversations.get(key)!;
     if (!conversation.ok) {
-      outcomes.push({ id: r.id, status: 'ERRORED', messageId: null, channelCid: r.channel_cid, error: conversation.error });
+      outcomes.push({ id: r.id, status: 'ERRORED', messageId: null, error: conversation.error });
       continue;
     }
     const id = campaignMessageId(plan.campaignId, r.id);
     messages.push({ id, channelCid: conversation.channel.cid, text: renderMessage(plan, sender, conversation, receiver) });
-    outcomes.push({ id: r.id, status: 'SENT', messageId: id, channelCid: conversation.channel.cid, error: null });
+    outcomes.push({ id: r.id, status: 'SENT', messageId: id, error: null });
   }
   return { outcomes, messages };
 }

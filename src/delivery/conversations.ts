@@ -16,7 +16,7 @@ import type { Db, DeliveryPlan } from './plan.js';
 
 /** Where one recipient's message goes, or why it cannot go anywhere. */
 export type Conversation =
-  | { ok: true; channel: TemplateChannel; created: boolean; /** true when user.* may render */ oneToOne: boolean }
+  | { ok: true; channel: TemplateChannel; /** true when user.* may render */ oneToOne: boolean }
   | { ok: false; error: string };
 
 export interface OpenedConversations {
@@ -169,7 +169,7 @@ export async function openUserConversations(
     }
     const members = state.small_members;
     const oneToOne = members !== null && members.includes(receiverId) && members.every((m) => m === receiverId || m === sender.id);
-    byKey.set(receiverId, { ok: true, channel: asTemplateChannel(state), created: created.has(cid), oneToOne });
+    byKey.set(receiverId, { ok: true, channel: asTemplateChannel(state), oneToOne });
   }
   return { byKey, channelsCreated: created.size };
 }
@@ -186,7 +186,7 @@ export async function openChannelConversations(
   const byKey = new Map<string, Conversation>();
   for (const cid of cids) {
     const state = states.get(cid);
-    byKey.set(cid, state ? { ok: true, channel: asTemplateChannel(state), created: false, oneToOne: false } : { ok: false, error: `Channel ${cid} no longer exists` });
+    byKey.set(cid, state ? { ok: true, channel: asTemplateChannel(state), oneToOne: false } : { ok: false, error: `Channel ${cid} no longer exists` });
   }
   return { byKey, channelsCreated: 0 };
 }

@@ -46,6 +46,13 @@ const ANNOUNCED: Partial<Record<CampaignAction, 'campaign.started' | 'campaign.c
   stop: 'campaign.stopped',
 };
 
+/** Reports a committed transition: a live event, and the webhook the action announces. */
+export function reportTransition(hooks: DeliveryHooks, campaignId: string, action: CampaignAction): void {
+  hooks.changed(campaignId, TRANSITIONS[action].to);
+  const type = ANNOUNCED[action];
+  if (type) hooks.announce(type, campaignId);
+}
+
 /** Applies a transition and, if it moved, reports it; returns whether it moved. */
 export async function moveCampaign(
   deps: Pick<EngineDeps, 'prisma' | 'hooks'>,
@@ -55,11 +62,7 @@ export async function moveCampaign(
   condition: Parameters<typeof transitionCampaign>[4] = {},
 ): Promise<boolean> {
   const moved = await transitionCampaign(deps.prisma, campaignId, action, extra, condition);
-  if (moved) {
-    deps.hooks.changed(campaignId, TRANSITIONS[action].to);
-    const type = ANNOUNCED[action];
-    if (type) deps.hooks.announce(type, campaignId);
-  }
+  if (moved) reportTransition(deps.hooks, campaignId, action);
   return moved;
 }
 
@@ -88,12 +91,15 @@ export async function runStart(deps: EngineDeps, campaignId: string): Promise<vo
 /** campaign.deliver: one lane. `touch` extends the job's lock between batches. */
 export async function runDeliver(deps: EngineDeps, campaignId: string, touch: () => Promise<void>): Promise<void> {
   let after: string | null = null; // this lane's claim cursor (see deliverBatch)
+  // A running campaign cannot be edited (updateCampaign needs DRAFT or SCHEDULED), so the
+  // plan — templates compiled once — holds for the whole lane; only the status and the
+  // sender's existence can change between batches, and those are re-read each time.
+  const plan = await loadDeliveryPlan(deps.prisma, campaignId);
+  if (!plan) return;
   for (;;) {
-    const plan = await loadDeliveryPlan(deps.prisma, campaignId);
-    if (!plan) return;
-    const status = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, materializedAt: true } });
-    if (status?.status !== 'IN_PROGRESS' || !status.materializedAt) return;
-    if (!plan.sender) return failCampaign(deps, campaignId, 'The sender was deleted');
+    const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, materializedAt: true, senderId: true } });
+    if (now?.status !== 'IN_PROGRESS' || !now.materializedAt) return;
+    if (!now.senderId || !plan.sender) return failCampaign(deps, campaignId, 'The sender was deleted');
     const result = await deliverBatch(deps.pool, plan, plan.sender, deps.limiter.batchSize(deps.batchSize), after);
     after = result.lastId;
     if (!result.committed) return; // stopped meanwhile: the batch was rolled back
