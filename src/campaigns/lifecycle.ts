@@ -38,13 +38,13 @@ export async function startCampaign(deps: LifecycleDeps, id: string, scheduledFo
   if (stopAt && stopAt.getTime() <= startsAt.getTime()) {
     throw new ValidationError('stopAt must be after the start time', 'stopAt');
   }
+  const action = startAction(scheduledFor, now);
   const campaign = await requireCampaign(deps.prisma, id);
-  assertTransition(campaign.status, startAction(scheduledFor, now), 'id');
+  assertTransition(campaign.status, action, 'id');
   if (!campaign.senderId) throw new InvalidStateError('The campaign has no sender (it was deleted)', 'id');
   if (campaign._count.segments === 0 && campaign.userIds.length === 0) {
     throw new ValidationError('The campaign has no audience: give it segmentIds or userIds first', 'id');
   }
-  const action = startAction(scheduledFor, now);
   await requireTransition(deps.prisma, id, action, {
     scheduledFor: scheduledFor ?? null,
     stopAt: stopAt ?? null,

@@ -52,17 +52,21 @@ export async function markChannelRead(
       WHERE channel_cid = ${channelCid} AND user_id = ${userId} RETURNING last_read_at`;
     if (rows.length === 0) throw new NotFoundError(`User ${userId} is not a member of ${channelCid}`, 'userId');
     const lastReadAt = rows[0]!.last_read_at;
-    // Channel recipients are found by their cid; user recipients by their own id and the
-    // channel of their message (a few rows per user, through recipients(user_id)).
+    // Two index-driven branches (an OR across them would defeat the indexes): the user's own
+    // recipient rows through recipients(user_id), kept when their message is in this
+    // channel; and channel recipients through recipients(channel_cid), unless the reader is
+    // that campaign's sender.
     const moved = await tx.$queryRaw<{ id: string }[]>`
-      WITH read AS (
+      WITH target AS (
+        SELECT r.id FROM recipients r JOIN messages m ON m.id = r.message_id
+        WHERE r.user_id = ${userId} AND m.channel_cid = ${channelCid}
+        UNION ALL
+        SELECT r.id FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
+        WHERE r.user_id IS NULL AND r.channel_cid = ${channelCid} AND c.sender_id IS DISTINCT FROM ${userId}),
+      read AS (
         UPDATE recipients r SET read_at = ${lastReadAt}, updated_at = now()
-        WHERE r.status = 'SENT' AND r.read_at IS NULL AND r.sent_at <= ${lastReadAt}
-          AND (
-            (r.user_id = ${userId} AND EXISTS (
-              SELECT 1 FROM messages m WHERE m.id = r.message_id AND m.channel_cid = ${channelCid}))
-            OR (r.user_id IS NULL AND r.channel_cid = ${channelCid} AND NOT EXISTS (
-              SELECT 1 FROM campaigns c WHERE c.id = r.campaign_id AND c.sender_id = ${userId})))
+        FROM target t
+        WHERE r.id = t.id AND r.status = 'SENT' AND r.read_at IS NULL AND r.sent_at <= ${lastReadAt}
         RETURNING r.campaign_id)
       UPDATE campaigns c SET users_read = c.users_read + n.n, updated_at = now()
       FROM (SELECT campaign_id, count(*)::int AS n FROM read GROUP BY campaign_id) n

@@ -1,7 +1,7 @@
 /**
  * Renders and writes campaign messages in one statement per batch. Message ids are given
  * by the caller: delivery derives them from campaign × recipient, so re-running a batch
- * inserts nothing twice (ON CONFLICT DO NOTHING) and returns only the new ids.
+ * inserts nothing twice (ON CONFLICT DO NOTHING).
  */
 import type { TemplatePerson } from '../campaigns/templates.js';
 import type { Conversation } from './conversations.js';
@@ -25,7 +25,7 @@ export function renderMessage(
 
 /**
  * Inserts messages sent by the plan's sender; `campaignId` is null for test sends (they
- * are not campaign deliveries). Returns the ids actually inserted.
+ * are not campaign deliveries). Returns how many were new (a re-run batch inserts none).
  */
 export async function insertMessages(
   db: Db,
@@ -33,14 +33,13 @@ export async function insertMessages(
   senderId: string,
   messages: readonly OutgoingMessage[],
   campaignId: string | null,
-): Promise<Set<string>> {
-  if (messages.length === 0) return new Set();
-  const rows = await db.$queryRaw<{ id: string }[]>`
+): Promise<number> {
+  if (messages.length === 0) return 0;
+  return db.$executeRaw`
     INSERT INTO messages (id, channel_cid, user_id, text, attachments, custom, campaign_id)
     SELECT m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
       ${JSON.stringify(plan.custom)}::jsonb, ${campaignId}
     FROM unnest(${messages.map((m) => m.id)}::text[], ${messages.map((m) => m.channelCid)}::text[],
       ${messages.map((m) => m.text)}::text[]) AS m(id, cid, text)
-    ON CONFLICT (id) DO NOTHING RETURNING id`;
-  return new Set(rows.map((r) => r.id));
+    ON CONFLICT (id) DO NOTHING`;
 }
