@@ -247,8 +247,12 @@ describe('query cost', () => {
       queries = null;
       expect(campaigns.edges).toHaveLength(first);
       for (const { node } of campaigns.edges) {
+        // Each campaign gets its own relations, not some other row's.
+        const i = Number(node.id.slice('n1-'.length));
         expect(node.segments).toHaveLength(2);
+        expect(node.segments.map((s) => s.id)).toEqual([`n1-seg-${i % 4}`, `n1-seg-${(i + 1) % 4}`]);
         expect(node.sender?.id).toMatch(/^n1-user-/);
+        expect(node.sender).toEqual({ id: `n1-user-${i}`, name: `User ${i}` });
       }
       return count;
     }

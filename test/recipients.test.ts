@@ -256,6 +256,15 @@ describe('recipients with relations', () => {
       expect(recipients.edges).toHaveLength(first);
       for (const { node } of recipients.edges) {
         expect(node).toMatchObject({ campaign: { id: 'big' }, user: { id: node.user!.id }, channel: { cid: `messaging:${node.user!.id}` }, message: { id: `msg-${node.user!.id}` } });
+        const userId = node.user!.id;
+        expect(userId).toMatch(/^big-\d{2}$/);
+        expect(node).toMatchObject({
+          status: 'SENT',
+          campaign: { id: 'big', name: 'Big' },
+          user: { id: userId, name: userId },
+          channel: { cid: `messaging:${userId}` },
+          message: { id: `msg-${userId}`, text: `Hi ${userId}` },
+        });
       }
       return queries.length;
     } finally {

@@ -15,7 +15,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { SenderMode } from '../generated/prisma/enums.js';
 import { ValidationError } from '../errors.js';
-import { requireUsers } from '../chat/users.service.js';
+import { listIds, requireUsers } from '../chat/users.service.js';
 import { MAX_MESSAGE_TEXT } from '../chat/messages.service.js';
 import { CHANNEL_TYPE_PATTERN, ID_PATTERN, checkJsonObject, checkJsonObjectList, checkList, checkString } from '../validation.js';
 import { validateTemplate } from './templates.js';
@@ -26,8 +26,6 @@ export const MAX_SEGMENTS = 25;
 export const MAX_USER_IDS = 10_000;
 export const MAX_TEMPLATE_MEMBERS = 100;
 export const MAX_CHANNEL_ID_TEMPLATE = 256;
-/** Unknown ids quoted in one message, at most. */
-const MAX_LISTED = 20;
 
 export interface MessageTemplateInput {
   text: string;
@@ -110,12 +108,6 @@ export function checkCampaignId(id: string, path: string): string {
 function required<T>(value: T | null | undefined, path: string, what: string): T {
   if (value == null) throw new ValidationError(`${path} is required${what}`, path);
   return value;
-}
-
-/** Lists up to MAX_LISTED ids, then how many in all. */
-export function listIds(ids: readonly string[]): string {
-  const shown = ids.slice(0, MAX_LISTED).join(', ');
-  return ids.length > MAX_LISTED ? `${shown}, … (${ids.length} in all)` : shown;
 }
 
 function checkMessageTemplate(input: MessageTemplateInput, path: string): MessageTemplate {

@@ -84,11 +84,17 @@ export async function findMissingUserIds(db: Pick<PrismaClient, '$queryRaw'>, id
   return ids.filter((id) => !known.has(id));
 }
 
+/** Ids quoted in one error message, at most. */
+const MAX_LISTED_IDS = 20;
+
+/** Lists ids for an error message: the first 20, then how many in all. */
+export function listIds(ids: readonly string[]): string {
+  const shown = ids.slice(0, MAX_LISTED_IDS).join(', ');
+  return ids.length > MAX_LISTED_IDS ? `${shown}, … (${ids.length} in all)` : shown;
+}
+
 /** Throws a VALIDATION error listing the unknown user ids, if any. */
 export async function requireUsers(db: Pick<PrismaClient, '$queryRaw'>, ids: readonly string[], path: string): Promise<void> {
   const missing = await findMissingUserIds(db, ids);
-  if (missing.length) {
-    const shown = missing.slice(0, 20).join(', ');
-    throw new ValidationError(`Unknown user ids: ${shown}${missing.length > 20 ? `, … (${missing.length} in all)` : ''}`, path);
-  }
+  if (missing.length) throw new ValidationError(`Unknown user ids: ${listIds(missing)}`, path);
 }

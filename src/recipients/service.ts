@@ -165,7 +165,6 @@ export async function deleteRecipients(prisma: PrismaClient, ids: readonly strin
         SELECT campaign_id,
           count(*)::int AS total,
           (count(*) FILTER (WHERE status = 'SENT'))::int AS sent,
-          (count(*) FILTER (WHERE status = 'SENT'))::int AS users_sent,
           (count(*) FILTER (WHERE status = 'ERRORED'))::int AS errored,
           (count(*) FILTER (WHERE status = 'SKIPPED'))::int AS skipped,
           (count(*) FILTER (WHERE read_at IS NOT NULL))::int AS users_read
@@ -174,7 +173,7 @@ export async function deleteRecipients(prisma: PrismaClient, ids: readonly strin
         UPDATE campaigns c SET
           recipients_total = GREATEST(c.recipients_total - p.total, 0),
           messages_sent = GREATEST(c.messages_sent - p.sent, 0),
-          users_sent = GREATEST(c.users_sent - p.users_sent, 0),
+          users_sent = GREATEST(c.users_sent - p.sent, 0),
           messages_errored = GREATEST(c.messages_errored - p.errored, 0),
           recipients_skipped = GREATEST(c.recipients_skipped - p.skipped, 0),
           users_read = GREATEST(c.users_read - p.users_read, 0)
