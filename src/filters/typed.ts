@@ -111,7 +111,8 @@ export function enumFilter<T extends string>(name: string, enumRef: EnumRef<any,
   }) as unknown as InputObjectRef<any, ScalarFilter<T>>;
 }
 
-function checkValues(values: readonly unknown[], path: string): void {
+/** Throws VALIDATION at `path` when an `in`/`nin` list holds more than MAX_IN_VALUES values. */
+export function checkValues(values: readonly unknown[], path: string): void {
   if (values.length > MAX_IN_VALUES) {
     throw new ValidationError(`${path} may list at most ${MAX_IN_VALUES} values, got ${values.length}`, path);
   }

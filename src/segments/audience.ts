@@ -108,10 +108,16 @@ export function audiencePageSql(segment: AudienceRule, page: AudiencePage, optio
   return Prisma.sql`SELECT a."target_id" FROM (${Prisma.join(selects, ' UNION ALL ')}) a ORDER BY a."target_id" ${dir} LIMIT ${page.limit}::int`;
 }
 
-/** Counts the live audience of one segment, in the database. */
-export async function countAudience(db: RawQueryable, segment: AudienceRule, options: AudienceOptions = {}): Promise<number> {
+/** Counts the live audience of one segment (only members meeting `where`, a condition on `a."target_id"`), in the database. */
+export async function countAudience(
+  db: RawQueryable,
+  segment: AudienceRule,
+  options: AudienceOptions = {},
+  where: Prisma.Sql = TRUE_SQL,
+): Promise<number> {
+  const condition = where === TRUE_SQL ? Prisma.empty : Prisma.sql` WHERE ${where}`;
   const rows = await db.$queryRaw<{ count: bigint | number }[]>(
-    Prisma.sql`SELECT count(*) AS "count" FROM (${segmentAudienceSql(segment, options)}) a`,
+    Prisma.sql`SELECT count(*) AS "count" FROM (${segmentAudienceSql(segment, options)}) a${condition}`,
   );
   return Number(rows[0]?.count ?? 0);
 }

@@ -19,13 +19,13 @@ import { ID_PATTERN, checkJsonObject, checkString } from '../validation.js';
 import { audienceEntity, audienceHas, countAudience, type AudienceRule, type SegmentKind } from './audience.js';
 import { checkTargetIds, deleteTargets, insertTargets, requireTargets, storeSize, storeSizes, type Executor } from './targets.js';
 
-export const MAX_NAME_LENGTH = 128;
-export const MAX_DESCRIPTION_LENGTH = 256;
-export const MAX_FILTER_BYTES = 65_536;
+const MAX_NAME_LENGTH = 128;
+const MAX_DESCRIPTION_LENGTH = 256;
+const MAX_FILTER_BYTES = 65_536;
 /** Before a sort by size, cached sizes are refreshed when at most this many segments match. */
-export const MAX_SIZE_REFRESH = 1000;
+const MAX_SIZE_REFRESH = 1000;
 /** Largest page of segments. */
-export const MAX_SEGMENT_PAGE = 1000;
+const MAX_SEGMENT_PAGE = 1000;
 
 /** A segment is in use while a campaign that is not COMPLETED or STOPPED lists it. */
 export const activeCampaignWhere = { status: { notIn: ['COMPLETED', 'STOPPED'] } } satisfies Prisma.CampaignWhereInput;

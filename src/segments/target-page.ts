@@ -8,11 +8,11 @@ import { ValidationError, joinPath } from '../errors.js';
 import { assertNoNul } from '../filters/fields.js';
 import { FALSE_SQL, TRUE_SQL, andSql, notSql, orSql } from '../filters/json-filter-sql.js';
 import type { RawQueryable } from '../filters/json-page.js';
-import { MAX_FILTER_DEPTH, MAX_IN_VALUES, type LogicalFilter, type ScalarFilter } from '../filters/typed.js';
+import { MAX_FILTER_DEPTH, checkValues, type LogicalFilter, type ScalarFilter } from '../filters/typed.js';
 import { MAX_SORT_KEYS, type SortShape } from '../filters/typed-sort.js';
 import type { CountedConnection } from '../graphql/connections.js';
 import { prismaPage, type PageArgs } from '../graphql/pagination.js';
-import { audiencePageSql, segmentAudienceSql, type AudienceRule } from './audience.js';
+import { audiencePageSql, countAudience, type AudienceRule } from './audience.js';
 
 /** Largest page of segment targets (spec §2). */
 export const MAX_TARGET_PAGE = 10_000;
@@ -29,7 +29,7 @@ export interface TargetPageArgs extends PageArgs {
 const TARGET_ID = Prisma.sql`a."target_id"`;
 
 function idValues(values: readonly string[], path: string): string[] {
-  if (values.length > MAX_IN_VALUES) throw new ValidationError(`${path} may list at most ${MAX_IN_VALUES} values, got ${values.length}`, path);
+  checkValues(values, path);
   values.forEach((v, i) => assertNoNul(v, `${path}[${i}]`));
   return [...values];
 }
@@ -103,14 +103,6 @@ export function targetPage(
       const ids = rows.map((r) => r.target_id);
       return backward ? ids.reverse() : ids;
     },
-    count:
-      where === TRUE_SQL
-        ? size
-        : async () => {
-            const rows = await db.$queryRaw<{ count: bigint | number }[]>(
-              Prisma.sql`SELECT count(*) AS "count" FROM (${segmentAudienceSql(segment)}) a WHERE ${where}`,
-            );
-            return Number(rows[0]?.count ?? 0);
-          },
+    count: where === TRUE_SQL ? size : () => countAudience(db, segment, {}, where),
   });
 }

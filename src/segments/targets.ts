@@ -6,6 +6,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import { ValidationError } from '../errors.js';
 import { entityTableSql, primaryKeyField } from '../filters/fields.js';
 import type { RawQueryable } from '../filters/json-page.js';
+import { checkList } from '../validation.js';
 import { audienceEntity, countAudience, type AudienceRule, type SegmentKind } from './audience.js';
 
 /** At most this many target ids per call (createSegment, addSegmentTargets, removeSegmentTargets). */
@@ -19,10 +20,7 @@ export interface Executor extends RawQueryable {
 
 /** Checks the list size and drops repeats, keeping the first occurrence's order. */
 export function checkTargetIds(ids: readonly string[], path: string, { min = 0 } = {}): string[] {
-  if (ids.length < min) throw new ValidationError(`${path} needs at least ${min} id`, path);
-  if (ids.length > MAX_TARGETS_PER_CALL) {
-    throw new ValidationError(`${path} may hold at most ${MAX_TARGETS_PER_CALL.toLocaleString('en')} ids, got ${ids.length}`, path);
-  }
+  checkList(ids, path, MAX_TARGETS_PER_CALL, { min, distinct: false });
   return [...new Set(ids)];
 }
 

@@ -4,13 +4,13 @@
  * messages), and `holdSender`, which pauses delivery deterministically.
  */
 import pg from 'pg';
-import { inject } from 'vitest';
 import type { TestApp } from './app.js';
 import { createCampaign, startCampaign, waitForCampaign } from './delivery.js';
+import { pollUntil } from './delivery-checks.js';
 import { CreateChannelDocument, CreateSegmentDocument, type CreateCampaignInput, type CreateSegmentInput } from '../generated/graphql.js';
 
-/** Lock-based tests need a real server: PGlite is one session, where a held lock blocks everything. */
-export const pglite = inject('databaseMode') === 'pglite';
+/** Lock-based tests need a real server too: PGlite is one session, where a held lock blocks everything. */
+export { pglite } from './delivery-checks.js';
 
 /** Creates a segment through the API; returns its id. */
 export async function createSegment(t: TestApp, input: CreateSegmentInput): Promise<string> {
@@ -83,11 +83,5 @@ export async function holdSender(t: TestApp, senderId: string): Promise<{ releas
 
 /** Polls `check` until it returns a value other than undefined (or fails after `timeoutMs`). */
 export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return (await pollUntil(async () => check(), (value) => value !== undefined, what, timeoutMs, 50)) as T;
 }

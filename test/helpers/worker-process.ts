@@ -175,11 +175,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
   return worker;
 }
 
-/** Starts several workers at once (their slow tsx start-ups overlap). */
-export function startWorkers(count: number, options: WorkerOptions): Promise<WorkerProcess[]> {
-  return Promise.all(Array.from({ length: count }, () => startWorker({ ...options, name: undefined })));
-}
-
 /** The last lines (per-batch entries left out) each worker of this file wrote: for failure reports. */
 export function workerReport(lines = 30): string {
   return everStarted
