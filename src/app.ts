@@ -10,7 +10,6 @@ import { createLogger, type Logger } from './logger.js';
 import { startApiServer, type ApiServer } from './graphql/server.js';
 import { startEventServices } from './events/services.js';
 import type { CampaignEvents } from './events/campaign-events.js';
-import type { Webhooks } from './events/webhooks.js';
 import { startScheduler, type Scheduler } from './delivery/scheduler.js';
 import { deliveryHooks } from './delivery/hooks.js';
 
@@ -22,8 +21,6 @@ export interface App {
   logger: Logger;
   /** Live campaign events: call `campaignChanged` after committed status/counter changes. */
   events: CampaignEvents;
-  /** Outbound webhooks: call `sendCampaignWebhook` on status transitions. */
-  webhooks: Webhooks;
   scheduler: Scheduler;
   stop(): Promise<void>;
 }
@@ -56,7 +53,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   try {
     scheduler = await startScheduler({ config, db, logger, hooks, work: config.role !== 'api' });
     if (config.role !== 'worker') {
-      api = await startApiServer({ config, db, logger, apiSecret, events, webhooks, scheduler, deliveryHooks: hooks }, config.port);
+      api = await startApiServer({ config, db, logger, apiSecret, events, scheduler, deliveryHooks: hooks }, config.port);
     }
   } catch (error) {
     await scheduler?.stop();
@@ -72,7 +69,6 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     apiSecret,
     logger,
     events,
-    webhooks,
     scheduler,
     stop() {
       stopping ??= (async () => {

@@ -105,10 +105,14 @@ describe('campaignUpdated over graphql-ws', () => {
   });
 
   test('without an id, receives the changes of every campaign (no initial event)', async () => {
-    const [a, b] = [await newCampaign(), await newCampaign()];
+    const [a, b, probe] = [await newCampaign(), await newCampaign(), await newCampaign()];
     const feed = watch(subscribeWs, {});
-    // The subscription is set up once the server answers; give it a moment before changing.
-    await sleep(200);
+    // No initial event: touch a probe campaign until its event arrives, so the subscription is live.
+    for (let tries = 0; ; tries += 1) {
+      expect(tries).toBeLessThan(50);
+      t.app.events.campaignChanged(probe);
+      if (await feed.next(100).then(() => true, () => false)) break;
+    }
     await deliver(a, 5);
     await deliver(b, 6);
     const events = (await feed.settle(500)).map(campaignOf).filter((c) => c.id === a || c.id === b);
@@ -144,6 +148,29 @@ describe('campaignUpdated over graphql-ws', () => {
     expect(deleteCampaign.__typename).toBe('DeleteCampaignPayload');
     await expect(feed.next()).rejects.toThrow(/ended/);
     expect(feed.completed).toBe(true);
+  });
+});
+
+describe('campaignUpdated database reads', () => {
+  let counted: TestApp;
+  let queries: string[] = [];
+  beforeAll(async () => {
+    counted = await startTestApp({ onQuery: (q) => queries.push(q) });
+  });
+  afterAll(() => counted?.close());
+  const campaignReads = () => queries.filter((q) => /^SELECT\b[\s\S]*\bFROM "public"\."campaigns"/i.test(q)).length;
+
+  test('each event costs each subscriber exactly one read of the campaign', async () => {
+    const id = await newCampaign(counted);
+    const feeds = [watch(subscribeWs, { id }, {}, counted), watch(subscribeWs, { id }, {}, counted)];
+    for (const feed of feeds) await feed.next();
+    await counted.app.db.prisma.campaign.update({ where: { id }, data: { recipientsTotal: 20, messagesSent: 5 } });
+    queries = [];
+    counted.app.events.campaignChanged(id);
+    for (const feed of feeds) expect(campaignOf(await feed.next())).toMatchObject({ id, stats: { messagesSent: 5 } });
+    for (const feed of feeds) expect(await feed.settle(400)).toHaveLength(0);
+    expect(campaignReads()).toBe(feeds.length);
+    expect(queries).toHaveLength(feeds.length);
   });
 });
 

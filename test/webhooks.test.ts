@@ -154,10 +154,17 @@ describe('campaign webhooks', () => {
 
   test('does not retry a 4xx refusal', async () => {
     script = [400];
-    sender().sendCampaignWebhook('campaign.started', campaign());
-    await until(() => received.length === 1);
+    const webhooks = sender();
+    webhooks.sendCampaignWebhook('campaign.started', campaign());
+    // Events go out in order, so a retry of the refused one would come before the next event.
+    webhooks.sendCampaignWebhook('campaign.completed', campaign({ status: 'COMPLETED' }));
+    await until(() => received.length === 2);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(received).toHaveLength(1);
+    expect(received).toHaveLength(2);
+    expect(received.map((r) => [r.headers['x-beacon-event'], r.headers['x-beacon-attempt']])).toEqual([
+      ['campaign.started', '1'],
+      ['campaign.completed', '1'],
+    ]);
   });
 
   test('retries network errors until the endpoint answers', async () => {
@@ -188,6 +195,10 @@ describe('campaign webhooks', () => {
     expect(disabled.sendCampaignWebhook('campaign.started', campaign())).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(received).toHaveLength(0);
+    // A later event that is sent arrives alone: nothing skipped was queued ahead of it.
+    expect(sender().sendCampaignWebhook('campaign.completed', campaign({ status: 'COMPLETED' }))).toBe(true);
+    await until(() => received.length === 1);
+    expect(received.map((r) => r.headers['x-beacon-event'])).toEqual(['campaign.completed']);
   });
 
   test('without a secret, sends no signature header', async () => {

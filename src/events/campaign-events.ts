@@ -13,7 +13,7 @@ import type { CampaignUpdate, BeaconPubSub } from './pubsub.js';
 import { KeyedThrottle } from './throttle.js';
 
 /** Statuses after which no more changes follow (short of a resume): published without delay. */
-export const TERMINAL_STATUSES: readonly (CampaignStatus | 'DELETED')[] = ['COMPLETED', 'STOPPED', 'FAILED', 'DELETED'];
+const TERMINAL_STATUSES: readonly (CampaignStatus | 'DELETED')[] = ['COMPLETED', 'STOPPED', 'FAILED', 'DELETED'];
 
 export interface CampaignEventsOptions {
   /** Minimum gap between two publishes of one campaign by this process (default 100 ms). */

@@ -27,7 +27,10 @@ export class KeyedThrottle<K> {
 
   /** Drops `key`'s window and any pending emit. */
   forget(key: K): void {
-    this.clear(key);
+    const window = this.windows.get(key);
+    if (!window) return;
+    clearTimeout(window.timer);
+    this.windows.delete(key);
   }
 
   /** Emits every pending key now and closes all windows. */
@@ -44,7 +47,7 @@ export class KeyedThrottle<K> {
   }
 
   private fire(key: K): void {
-    this.clear(key);
+    this.forget(key);
     this.open(key);
     this.emit(key);
   }
@@ -58,12 +61,5 @@ export class KeyedThrottle<K> {
     // A pending trailing emit must not keep a finished process alive; close() flushes it.
     timer.unref();
     this.windows.set(key, { timer, dirty: false });
-  }
-
-  private clear(key: K): void {
-    const window = this.windows.get(key);
-    if (!window) return;
-    clearTimeout(window.timer);
-    this.windows.delete(key);
   }
 }

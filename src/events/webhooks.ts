@@ -10,6 +10,7 @@
  * `close()` gives the queue a short grace period, then cancels what is left.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import type { Campaign as CampaignRow } from '../generated/prisma/client.js';
 import { campaignStats } from '../campaigns/service.js';
@@ -59,7 +60,7 @@ interface Delivery {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The payload's campaign: public fields and stats, snake_case like Stream's. */
-export function webhookCampaign(c: WebhookCampaign): Record<string, unknown> {
+function webhookCampaign(c: WebhookCampaign): Record<string, unknown> {
   const stats = campaignStats(c);
   return {
     id: c.id,
@@ -100,22 +101,12 @@ export function webhookCampaign(c: WebhookCampaign): Record<string, unknown> {
 }
 
 /** `sha256=<hex>` of `body` under `secret`: what X-Beacon-Signature carries. */
-export function signWebhookBody(body: string, secret: string): string {
+function signWebhookBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 /** Sleeps `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => undefined);
 
 const retryable = (status: number) => status >= 500 || status === 429;
 

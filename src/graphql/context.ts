@@ -5,7 +5,6 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../db/database.js';
 import type { CampaignEvents } from '../events/campaign-events.js';
-import type { Webhooks } from '../events/webhooks.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { DeliveryHooks } from '../delivery/engine.js';
 
@@ -16,8 +15,6 @@ export interface AppServices {
   logger: Logger;
   /** Live campaign events (publish after commit, subscribe in campaignUpdated). */
   events: CampaignEvents;
-  /** Outbound campaign webhooks. */
-  webhooks: Webhooks;
   /** Job scheduling (every role enqueues; workers also process). */
   scheduler: Scheduler;
   /** Delivery's reports: live events and webhooks. */
