@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { authenticate } from '../auth/tokens.js';
 import { maskError } from './errors.js';
-import { queryLimitsRule } from './limits.js';
+import { noNulStringsRule, nulInVariables, queryLimitsRule } from './limits.js';
 import { schema } from './schema.js';
 import type { AppServices, Context } from './context.js';
 
@@ -23,9 +23,22 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** Refuses an operation whose variables hold U+0000 (see noNulStringsRule). */
+function refuseNulVariables(variables: unknown, stop: (result: { errors: GraphQLError[] }) => void): void {
+  const path = nulInVariables(variables ?? {});
+  if (path) stop({ errors: [new GraphQLError(`${path} contains the NUL character (U+0000)`, { extensions: { code: 'VALIDATION', path } })] });
+}
+
 const useQueryLimits: Plugin = {
   onValidate({ addValidationRule }) {
     addValidationRule(queryLimitsRule);
+    addValidationRule(noNulStringsRule);
+  },
+  onExecute({ args, setResultAndStopExecution }) {
+    refuseNulVariables(args.variableValues, setResultAndStopExecution);
+  },
+  onSubscribe({ args, setResultAndStopExecution }) {
+    refuseNulVariables(args.variableValues, (result) => setResultAndStopExecution(result));
   },
 };
 

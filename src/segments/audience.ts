@@ -124,7 +124,6 @@ export async function countAudience(
 
 /** Whether `targetId` is in the live audience; one query of primary-key lookups. */
 export async function audienceHas(db: RawQueryable, segment: AudienceRule, targetId: string, options: AudienceOptions = {}): Promise<boolean> {
-  if (targetId.includes('\u0000')) return false; // no id holds NUL, and PostgreSQL text rejects it
   const rows = await db.$queryRaw<{ found: boolean }[]>(
     Prisma.sql`SELECT EXISTS (SELECT 1 FROM (${segmentAudienceSql(segment, options)}) a WHERE a."target_id" = ${targetId}::text) AS "found"`,
   );

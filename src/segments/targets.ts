@@ -30,14 +30,13 @@ export function checkTargetIds(ids: readonly string[], path: string, { min = 0 }
  */
 export async function requireTargets(db: RawQueryable, type: SegmentKind, ids: readonly string[], path: string): Promise<void> {
   // PostgreSQL text cannot hold NUL, so such an id cannot exist; it is unknown without asking.
-  const askable = ids.filter((id) => !id.includes('\u0000'));
   const entity = audienceEntity(type);
-  const rows = askable.length === 0 ? [] : await db.$queryRaw<{ id: string }[]>(Prisma.sql`
-    SELECT x.id FROM unnest(${askable}::text[]) WITH ORDINALITY AS x(id, n)
+  const rows = ids.length === 0 ? [] : await db.$queryRaw<{ id: string }[]>(Prisma.sql`
+    SELECT x.id FROM unnest(${[...ids]}::text[]) WITH ORDINALITY AS x(id, n)
     WHERE NOT EXISTS (SELECT 1 FROM ${entityTableSql(entity)} t WHERE ${primaryKeyField(entity).column} = x.id)
     ORDER BY x.n`);
   const missing = new Set(rows.map((r) => r.id));
-  const unknown = ids.filter((id) => missing.has(id) || id.includes('\u0000'));
+  const unknown = ids.filter((id) => missing.has(id));
   if (unknown.length === 0) return;
   const what = type === 'USER' ? 'user ids' : 'channel cids';
   const shown = unknown.slice(0, SHOWN_UNKNOWN).map((id) => JSON.stringify(id)).join(', ');
@@ -57,10 +56,9 @@ export function insertTargets(db: Executor, segmentId: string, ids: readonly str
 
 /** Removes the listed targets; ids that are not targets are ignored. Returns how many went. */
 export function deleteTargets(db: Executor, segmentId: string, ids: readonly string[]): Promise<number> {
-  const askable = ids.filter((id) => !id.includes('\u0000'));
-  if (askable.length === 0) return Promise.resolve(0);
+  if (ids.length === 0) return Promise.resolve(0);
   return db.$executeRaw(Prisma.sql`
-    DELETE FROM "segment_targets" WHERE "segment_id" = ${segmentId}::text AND "target_id" = ANY(${askable}::text[])`);
+    DELETE FROM "segment_targets" WHERE "segment_id" = ${segmentId}::text AND "target_id" = ANY(${[...ids]}::text[])`);
 }
 
 /**
