@@ -8,6 +8,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../graphql/builder.js';
+import { typedListArgs } from '../graphql/list-args.js';
 import { ALL_ERRORS } from '../graphql/errors.js';
 import { countedConnection } from '../graphql/connections.js';
 import type { Context } from '../graphql/context.js';
@@ -112,14 +113,7 @@ export const Campaign = builder.prismaObject('Campaign', {
 
 export const CampaignConnection = countedConnection('Campaign', Campaign, 'campaigns');
 
-const campaignListArgs = builder.args((t) => ({
-  filter: t.field({ type: CampaignFilter, description: 'Conditions the campaigns must meet.' }),
-  sort: t.field({ type: [CampaignSort], description: 'Sort keys, first is most significant (default createdAt ASC); id breaks ties.' }),
-  first: t.int({ description: `Page size forward (default 100, at most ${MAX_CAMPAIGN_PAGE.toLocaleString('en')}).` }),
-  after: t.string({ description: 'Cursor to page forward from.' }),
-  last: t.int({ description: `Page size backward (at most ${MAX_CAMPAIGN_PAGE.toLocaleString('en')}).` }),
-  before: t.string({ description: 'Cursor to page backward from.' }),
-}));
+const campaignListArgs = typedListArgs(CampaignFilter, CampaignSort, 'campaigns', MAX_CAMPAIGN_PAGE);
 
 /** Resolves a campaign list with the client's selection of `edges.node`. */
 function resolveCampaigns(args: CampaignListArgs, ctx: Context, info: GraphQLResolveInfo, scope?: Prisma.CampaignWhereInput) {

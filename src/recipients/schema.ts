@@ -2,6 +2,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../graphql/builder.js';
+import { typedListArgs } from '../graphql/list-args.js';
 import { countedConnection } from '../graphql/connections.js';
 import type { Context } from '../graphql/context.js';
 import { ALL_ERRORS } from '../graphql/errors.js';
@@ -65,14 +66,7 @@ export const RecipientFilter = builder.inputRef<RecipientFilterShape>('Recipient
 
 export const RecipientSort = sortInput('Recipient', RECIPIENT_SORT_FIELDS);
 
-const recipientListArgs = builder.args((t) => ({
-  filter: t.field({ type: RecipientFilter, description: 'Conditions the recipients must meet.' }),
-  sort: t.field({ type: [RecipientSort], description: 'Sort keys, first is most significant (default createdAt ASC); id breaks ties.' }),
-  first: t.int({ description: 'Page size forward (default 100, at most 1,000).' }),
-  after: t.string({ description: 'Cursor to page forward from.' }),
-  last: t.int({ description: 'Page size backward (at most 1,000).' }),
-  before: t.string({ description: 'Cursor to page backward from.' }),
-}));
+const recipientListArgs = typedListArgs(RecipientFilter, RecipientSort, 'recipients');
 
 /** Resolves a recipient list with the client's selection of `edges.node`. */
 function resolveRecipients(args: RecipientListArgs, ctx: Context, info: GraphQLResolveInfo, campaignId?: string) {

@@ -2,6 +2,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { builder } from '../graphql/builder.js';
+import { typedListArgs } from '../graphql/list-args.js';
 import { countedConnection } from '../graphql/connections.js';
 import { ALL_ERRORS } from '../graphql/errors.js';
 import { CreateSegmentInput, SegmentFilter, SegmentSort, SegmentType, UpdateSegmentInput } from './inputs.js';
@@ -58,14 +59,7 @@ builder.queryFields((t) => ({
   segments: t.field({
     type: SegmentConnection,
     description: 'Segments matching a typed filter, sorted (default createdAt ASC) and paged.',
-    args: {
-      filter: t.arg({ type: SegmentFilter, description: 'Conditions on the segments.' }),
-      sort: t.arg({ type: [SegmentSort], description: 'Sort keys, first is most significant (at most 5); the id breaks ties.' }),
-      first: t.arg.int({ description: 'Page size forward (default 100, at most 1,000).' }),
-      after: t.arg.string({ description: 'Cursor to page forward from.' }),
-      last: t.arg.int({ description: 'Page size backward (at most 1,000).' }),
-      before: t.arg.string({ description: 'Cursor to page backward from.' }),
-    },
+    args: typedListArgs(SegmentFilter, SegmentSort, 'segments'),
     resolve: (_root, args, ctx, info) =>
       listSegments(ctx.prisma, args, queryFromInfo({ context: ctx, info, typeName: 'Segment', path: ['edges', 'node'] })),
   }),
