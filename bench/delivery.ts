@@ -4,11 +4,14 @@
  * Creates a scratch database on the server, migrates it, seeds `--users` users that match a
  * filter segment (plus 10% that do not) and a DRAFT campaign over that segment, all in SQL
  * (`INSERT … SELECT generate_series`), and clones it (`CREATE DATABASE … TEMPLATE`). Then:
- *   1. Runs Beacon in this process (role `all`, config from the environment) on the first
+ *   1. Starts Beacon as its own process, as `npm start` runs it (`node <V8 flags>
+ *      dist/main.js`, built by `npm run build`; role `all`, BEACON_DELIVERY_* from this
+ *      environment) on the first
  *      copy, subscribes to `campaignUpdated` over graphql-ws, calls `startCampaign`, and
- *      waits for COMPLETED: recipients/s from the startCampaign call to `completedAt`, peak
- *      RSS (sampled every 50 ms, and VmHWM), the subscriber's lag, and CPU seconds of this
- *      process and of the server's backends (when the server runs on this machine).
+ *      waits for COMPLETED: recipients/s from the startCampaign call to `completedAt`, the
+ *      Beacon process's peak RSS (VmRSS sampled every 50 ms, and its VmHWM), the
+ *      subscriber's lag, and CPU seconds of the Beacon process and of the server's backends
+ *      (when the server runs on this machine).
  *   2. The floor: on the second copy, one transaction of set-based `INSERT … SELECT`
  *      statements writes the same rows (recipients, channels, memberships, messages,
  *      recipient updates, counters), with the text rendered in SQL.
@@ -21,25 +24,23 @@
  * BEACON_DELIVERY_RATE are read as Beacon reads them.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config.js';
-import { startApp, type App } from '../src/app.js';
 import { signServerToken } from '../src/auth/tokens.js';
 import { applyMigrations } from '../src/db/migrations.js';
 import { distinctChannelId } from '../src/chat/channels.service.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
+import { TEST_SECRET } from '../test/helpers/secret.js';
+import { startWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const usersArg = process.argv.indexOf('--users');
 const users = usersArg === -1 ? 100_000 : Number(process.argv[usersArg + 1]);
 if (!Number.isInteger(users) || users < 1000) throw new Error('--users needs an integer ≥ 1,000');
 
-const SECRET = 'beacon-bench-secret-0123456789';
 const CAMPAIGN = 'bench-campaign';
 const SENDER = 'bench-sender';
 const TEXT = 'Hi {{ user.name }}, your {{ user.plan }} plan renews in {{ user.city }}. — {{ sender.name }}';
@@ -114,9 +115,9 @@ async function floor(url: string): Promise<{ ms: number; messages: number; steps
       INSERT INTO messages (id, channel_cid, user_id, text, campaign_id)
       SELECT 'campaign-' || $1 || '-' || r.id, ${FLOOR_CID}, $2, ${FLOOR_TEXT}, $1 ${pending}`, params));
     step('recipientUpdates', await client.query(`
-      UPDATE recipients r SET status = 'SENT', message_id = 'campaign-' || $1 || '-' || r.id, channel_cid = ${floorCid('r.user_id')},
+      UPDATE recipients r SET status = 'SENT', message_id = 'campaign-' || $1 || '-' || r.id,
         error = NULL, sent_at = now(), attempts = r.attempts + 1, updated_at = now()
-      WHERE r.campaign_id = $1 AND r.status = 'PENDING'`, params));
+      WHERE r.campaign_id = $1 AND r.status = 'PENDING'`, [CAMPAIGN]));
     step('counters', await client.query(`
       UPDATE campaigns SET status = 'COMPLETED', recipients_total = $2, messages_sent = $2, users_sent = $2,
         channels_created = $2, materialized_at = now(), completed_at = now(), updated_at = now()
@@ -134,10 +135,10 @@ async function floor(url: string): Promise<{ ms: number; messages: number; steps
   }
 }
 
-/** Clock ticks of a local server process, or null when `pid` is not a local postgres. */
-function processTicks(pid: number): number | null {
+/** Clock ticks of a local process, or null when `pid` is not a local process named `name`. */
+function processTicks(pid: number, name = 'postgres'): number | null {
   try {
-    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') return null;
+    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== name) return null;
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return Number(fields[11]) + Number(fields[12]); // utime + stime
   } catch {
@@ -194,10 +195,10 @@ interface CampaignEvent {
 }
 
 /** Subscribes to campaignUpdated(id) over graphql-ws; resolves `done` on COMPLETED. */
-function subscribe(app: App, token: string) {
+function subscribe(apiUrl: string, token: string) {
   const events: CampaignEvent[] = [];
   const client = createClient({
-    url: app.api!.url.replace(/^http/, 'ws'),
+    url: apiUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
@@ -233,8 +234,8 @@ function subscribe(app: App, token: string) {
   return { events, first, done, close: () => client.dispose() };
 }
 
-async function graphql(app: App, token: string, query: string, variables: Record<string, unknown>): Promise<any> {
-  const response = await fetch(app.api!.url, {
+async function graphql(apiUrl: string, token: string, query: string, variables: Record<string, unknown>): Promise<any> {
+  const response = await fetch(apiUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
@@ -244,34 +245,44 @@ async function graphql(app: App, token: string, query: string, variables: Record
   return result.data;
 }
 
-function vmHwmMb(): number {
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
-  return line ? Math.round(Number(line.replace(/\D+/g, '')) / 1024) : NaN;
+/** A field of /proc/<pid>/status in bytes (VmRSS: resident now, VmHWM: the peak). */
+function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
 }
 
-/** Runs the campaign through Beacon; returns the figures. */
+/** Node's arguments of `npm start` (its V8 memory flags and `dist/main.js`), so the bench runs what production runs. */
+function startArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node' || args.at(-1) !== 'dist/main.js') throw new Error(`npm start is not "node … dist/main.js": ${pkg.scripts.start}`);
+  return args;
+}
+
+/** Beacon as its own process (as `npm start` runs it, role all) on `url`; resolves once it serves. */
+async function startBeacon(url: string): Promise<{ beacon: WorkerProcess; apiUrl: string }> {
+  const env: Record<string, string> = { BEACON_ROLE: 'all', LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
+  for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
+  const beacon = await startWorker({ databaseUrl: url, name: 'bench', nodeArgs: startArgs(), env });
+  const started = beacon.logs.find((e) => e.msg === 'beacon started');
+  return { beacon, apiUrl: String(started!.graphql) };
+}
+
+/** Runs the campaign through a Beacon process; returns the figures. */
 async function endToEnd(url: string) {
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: url,
-    PORT: '0',
-    BEACON_ROLE: 'all',
-    BEACON_API_SECRET: SECRET,
-    BEACON_DATA_DIR: mkdtempSync(join(tmpdir(), 'beacon-bench-')),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  });
-  const app = await startApp(config);
+  const { beacon, apiUrl } = await startBeacon(url);
+  const settings = (key: string) => Number(beacon.logs.find((e) => e.msg === 'beacon started')?.[key] ?? NaN);
   try {
-    const token = await signServerToken(SECRET);
-    const feed = subscribe(app, token);
+    const token = await signServerToken(TEST_SECRET);
+    const feed = subscribe(apiUrl, token);
     await feed.first; // the DRAFT state: the subscription is live
-    const rssBefore = process.memoryUsage.rss();
+    const rssBefore = procStatusBytes(beacon.pid, 'VmRSS');
     let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 50);
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, procStatusBytes(beacon.pid, 'VmRSS'))), 50);
     const server = await serverCpu(url, new URL(url).pathname.slice(1));
-    const nodeCpu = process.cpuUsage();
+    const nodeTicks = processTicks(beacon.pid, 'node');
     const startedAt = Date.now();
-    const started = await graphql(app, token, `mutation ($id: ID!) { startCampaign(id: $id) { __typename ... on Error { message } } }`, { id: CAMPAIGN });
+    const started = await graphql(apiUrl, token, `mutation ($id: ID!) { startCampaign(id: $id) { __typename ... on Error { message } } }`, { id: CAMPAIGN });
     if (started.startCampaign.__typename !== 'StartCampaignPayload') throw new Error(JSON.stringify(started));
     let timer: NodeJS.Timeout | undefined;
     const completed = await Promise.race([
@@ -279,19 +290,24 @@ async function endToEnd(url: string) {
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no COMPLETED within 10 minutes')), 600_000))),
     ]).finally(() => clearTimeout(timer));
     clearInterval(sampler);
-    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-    const { user, system } = process.cpuUsage(nodeCpu);
+    rssPeak = Math.max(rssPeak, procStatusBytes(beacon.pid, 'VmRSS'));
+    const vmHwm = procStatusBytes(beacon.pid, 'VmHWM');
+    const nodeTicksAfter = processTicks(beacon.pid, 'node');
     const serverCpuSeconds = await server.stop();
     await feed.close();
 
-    const rows = await app.db.pool.query<{ sent: number; recipients: number; messages: number; channels: number; members: number }>(
-      `SELECT (SELECT messages_sent FROM campaigns WHERE id = $1) AS sent,
-              (SELECT count(*)::int FROM recipients WHERE campaign_id = $1 AND status = 'SENT') AS recipients,
-              (SELECT count(*)::int FROM messages WHERE campaign_id = $1) AS messages,
-              (SELECT count(*)::int FROM channels) AS channels,
-              (SELECT count(*)::int FROM channel_members) AS members`,
-      [CAMPAIGN],
-    );
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const rows = await client
+      .query<{ sent: number; recipients: number; messages: number; channels: number; members: number }>(
+        `SELECT (SELECT messages_sent FROM campaigns WHERE id = $1) AS sent,
+                (SELECT count(*)::int FROM recipients WHERE campaign_id = $1 AND status = 'SENT') AS recipients,
+                (SELECT count(*)::int FROM messages WHERE campaign_id = $1) AS messages,
+                (SELECT count(*)::int FROM channels) AS channels,
+                (SELECT count(*)::int FROM channel_members) AS members`,
+        [CAMPAIGN],
+      )
+      .finally(() => client.end());
     const check = rows.rows[0]!;
     if (check.sent !== users || check.recipients !== users || check.messages !== users || check.channels !== users || check.members !== 2 * users) {
       throw new Error(`unexpected rows after delivery: ${JSON.stringify(check)}`);
@@ -304,12 +320,16 @@ async function endToEnd(url: string) {
     const staleness = seen.map((e) => e.receivedAt - Date.parse(e.status === 'COMPLETED' ? e.completedAt! : e.updatedAt));
     const seconds = (completedAt - startedAt) / 1000;
     return {
-      batchSize: config.deliveryBatchSize,
-      lanes: config.deliveryLanes,
+      batchSize: settings('deliveryBatchSize'),
+      lanes: settings('deliveryLanes'),
       seconds: round(seconds, 2),
       recipientsPerSecond: Math.round(users / seconds),
-      rssMb: { beforeStart: mb(rssBefore), peak: mb(rssPeak), vmHwm: vmHwmMb() },
-      cpuSeconds: { node: round((user + system) / 1e6, 1), server: serverCpuSeconds },
+      /** Of the Beacon process: before startCampaign, the highest sample, and the kernel's peak. */
+      rssMb: { beforeStart: mb(rssBefore), peak: mb(rssPeak), vmHwm: mb(vmHwm) },
+      cpuSeconds: {
+        beacon: nodeTicks === null || nodeTicksAfter === null ? null : round((nodeTicksAfter - nodeTicks) / TICKS_PER_SECOND, 1),
+        server: serverCpuSeconds,
+      },
       events: {
         progressEvents: progress.length,
         meanGapMs: gaps.length ? Math.round(gaps.reduce((a, b) => a + b, 0) / gaps.length) : null,
@@ -320,7 +340,7 @@ async function endToEnd(url: string) {
       },
     };
   } finally {
-    await app.stop();
+    await beacon.kill();
   }
 }
 
@@ -360,5 +380,4 @@ try {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${floorDatabase} WITH (FORCE)`);
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 }
-// Agenda's job-liveness checks (a 30 s delay per job run) outlive app.stop(); main.ts exits the same way.
 process.exit(0);

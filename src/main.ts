@@ -10,6 +10,8 @@ async function main(): Promise<void> {
     role: config.role,
     database: app.db.embedded ? `embedded (${config.dataDir})` : 'postgresql',
     graphql: app.api?.url,
+    deliveryBatchSize: config.deliveryBatchSize,
+    deliveryLanes: config.deliveryLanes,
     ms: Date.now() - started,
   });
   const shutdown = (signal: string) => {

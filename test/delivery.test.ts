@@ -6,7 +6,9 @@ import { CampaignUpdatedDocument, CreateSegmentDocument, RetryFailedRecipientsDo
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '200', BEACON_DELIVERY_BATCH_SIZE: '100' } });
+  // The rate (a bucket that starts full) spreads the 2,000-user campaign over about a second,
+  // so the subscriber sees several throttled progress events however fast the machine is.
+  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '200', BEACON_DELIVERY_BATCH_SIZE: '100', BEACON_DELIVERY_RATE: '1000' } });
 });
 afterAll(() => t?.close());
 

@@ -304,3 +304,22 @@ describe('access', () => {
     expect(await prisma.recipient.count({ where: { id: idOf.a! } })).toBe(1);
   });
 });
+
+describe('recipient ids', () => {
+  const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const millisOf = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+
+  test('are version-7 UUIDs: their first 48 bits are the creation time, so they sort in creation order', async () => {
+    for (const id of label.keys()) expect(id).toMatch(UUID_V7);
+    const next = async () => (await prisma.$queryRaw<{ id: string }[]>`SELECT beacon_uuid_v7() AS id`)[0]!.id;
+    const before = Date.now();
+    const first = await next();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await next();
+    expect(first).toMatch(UUID_V7);
+    expect(first < second).toBe(true);
+    // The database clock is this machine's clock.
+    expect(Math.abs(millisOf(first) - before)).toBeLessThan(1000);
+    expect(millisOf(second)).toBeGreaterThan(millisOf(first));
+  });
+});

@@ -11,8 +11,9 @@ import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
 import { signServerToken, signUserToken } from '../../src/auth/tokens.js';
 import { createTestDatabase } from './database.js';
+import { TEST_SECRET } from './secret.js';
 
-export const TEST_SECRET = 'beacon-test-secret-0123456789';
+export { TEST_SECRET };
 
 export interface GraphQLResponse<T> {
   data?: T | null;

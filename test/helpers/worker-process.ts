@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEST_SECRET } from './app.js';
+import { TEST_SECRET } from './secret.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Only what node and tsx need from the test process; nothing of its Beacon settings. */
@@ -35,6 +35,8 @@ export interface WorkerOptions {
   env?: Record<string, string>;
   /** How long to wait for "beacon started" (a cold tsx start takes seconds). */
   startTimeoutMs?: number;
+  /** Node's arguments: the TypeScript sources through tsx by default; `['dist/main.js']` runs the build. */
+  nodeArgs?: readonly string[];
 }
 
 export interface WorkerProcess {
@@ -150,7 +152,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
   const databaseUrl = new URL(options.databaseUrl);
   databaseUrl.searchParams.set('application_name', name);
   const inherited = Object.fromEntries(INHERITED_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key]!]] : [])));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, options.nodeArgs ?? ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     detached: true, // own process group, see kill()
     stdio: ['ignore', 'pipe', 'pipe'],
