@@ -34,7 +34,7 @@ import { applyMigrations } from '../src/db/migrations.js';
 import { distinctChannelId } from '../src/chat/channels.service.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
-import { startWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
+import { npmStartArgs, startWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const usersArg = process.argv.indexOf('--users');
@@ -251,19 +251,11 @@ function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
 }
 
-/** Node's arguments of `npm start` (its V8 memory flags and `dist/main.js`), so the bench runs what production runs. */
-function startArgs(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-  const [command, ...args] = pkg.scripts.start.split(/\s+/);
-  if (command !== 'node' || args.at(-1) !== 'dist/main.js') throw new Error(`npm start is not "node … dist/main.js": ${pkg.scripts.start}`);
-  return args;
-}
-
 /** Beacon as its own process (as `npm start` runs it, role all) on `url`; resolves once it serves. */
 async function startBeacon(url: string): Promise<{ beacon: WorkerProcess; apiUrl: string }> {
   const env: Record<string, string> = { BEACON_ROLE: 'all', LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
-  const beacon = await startWorker({ databaseUrl: url, name: 'bench', nodeArgs: startArgs(), env });
+  const beacon = await startWorker({ databaseUrl: url, name: 'bench', nodeArgs: npmStartArgs(), env });
   const started = beacon.logs.find((e) => e.msg === 'beacon started');
   return { beacon, apiUrl: String(started!.graphql) };
 }

@@ -6,7 +6,7 @@
  * still running, and the test process kills any left when it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,17 @@ export interface WorkerProcess {
   readonly exited: boolean;
   /** SIGKILLs the process group; resolves once the process is gone. */
   kill(): Promise<void>;
+}
+
+/**
+ * Node's arguments of `npm start` (its V8 flags, then `dist/main.js`, which `npm run build`
+ * writes): pass them as `nodeArgs` to run a process exactly as production does.
+ */
+export function npmStartArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node' || args.at(-1) !== 'dist/main.js') throw new Error(`npm start is not "node … dist/main.js": ${pkg.scripts.start}`);
+  return args;
 }
 
 /** Settings that make a worker take over and react fast; `env` overrides them. */
