@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { materializeRecipients } from '../src/delivery/materialize.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { campaignMessages, createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { subscribeWs } from './helpers/subscriptions.js';
+import { pglite } from './helpers/delivery-checks.js';
 import { CampaignUpdatedDocument, CreateSegmentDocument, RetryFailedRecipientsDocument, StartCampaignDocument } from './generated/graphql.js';
 
 let t: TestApp;
@@ -92,6 +94,41 @@ describe('delivery of a user campaign', () => {
     expect(messages.map((m) => [m.channelCid, m.text])).toEqual(users.map((_, i) => ['team:all-hands', 'Welcome ']));
     const members = await t.app.db.prisma.channelMember.count({ where: { channelCid: 'team:all-hands' } });
     expect(members).toBe(6);
+  });
+
+  test('a start that died after part of the audience was written (partitions commit on their own) writes the rest once and counts exactly', async () => {
+    const users = await seedUsers(t, 'part', 60);
+    const segment = await userSegment({ id: 'part-all', filter: { id: { $autocomplete: 'part-' } } });
+    const id = await createCampaign(t, {
+      name: 'Partitions',
+      senderId: 'part-sender',
+      segmentIds: [segment],
+      createChannels: true,
+      channelTemplate: { type: 'messaging' },
+      messageTemplate: { text: 'Hi {{user.name}}' },
+    });
+    // What one committed partition of a dead start job leaves: some rows, no materialized_at.
+    await t.app.db.pool.query(`INSERT INTO recipients (campaign_id, user_id) SELECT $1, unnest($2::text[])`, [id, users.slice(0, 25)]);
+    await startCampaign(t, id);
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED');
+    expect(done.stats).toMatchObject({ recipientsTotal: 60, messagesSent: 60, pending: 0 });
+    const recipients = await t.app.db.prisma.recipient.findMany({ where: { campaignId: id }, select: { userId: true } });
+    expect(recipients.map((r) => r.userId).sort()).toEqual([...users].sort());
+    expect(await campaignMessages(t, id)).toEqual({ total: 60, channels: 60, duplicated: 0 });
+  });
+
+  test.skipIf(pglite)('two start jobs materializing one campaign at once write its audience once (partitions on their own connections)', async () => {
+    const users = await seedUsers(t, 'race', 200);
+    const segment = await userSegment({ id: 'race-all', filter: { id: { $autocomplete: 'race-' } } });
+    const id = await createCampaign(t, { name: 'Race', senderId: 'race-sender', segmentIds: [segment], messageTemplate: { text: 'Hi' } });
+    const parallel = { pool: t.app.db.pool, partitions: 3 };
+    const run = () => t.app.db.prisma.$transaction((tx) => materializeRecipients(tx, id, parallel));
+    const written = await Promise.all([run(), run()]);
+    expect(written.sort((a, b) => a - b)).toEqual([0, 200]);
+    const campaign = await t.app.db.prisma.campaign.findUniqueOrThrow({ where: { id } });
+    expect(campaign.recipientsTotal).toBe(200);
+    expect(campaign.materializedAt).not.toBeNull();
+    expect(await t.app.db.prisma.recipient.count({ where: { campaignId: id, userId: { in: users } } })).toBe(200);
   });
 
   test('startCampaign refuses a past scheduledFor and a campaign without audience', async () => {

@@ -83,7 +83,10 @@ export async function runStart(deps: EngineDeps, campaignId: string): Promise<vo
   const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, senderId: true } });
   if (now?.status !== 'IN_PROGRESS') return; // stopped, deleted or already finished: stale job
   if (!now.senderId) return failCampaign(deps, campaignId, 'The sender was deleted');
-  const written = await deps.prisma.$transaction((tx) => materializeRecipients(tx, campaignId), { timeout: 600_000, maxWait: 30_000 });
+  // Two partitions written at once when the pool has room beside the transaction (never on
+  // the embedded database's single connection).
+  const parallel = (deps.pool.options.max ?? 10) >= 4 ? { pool: deps.pool, partitions: 2 } : undefined;
+  const written = await deps.prisma.$transaction((tx) => materializeRecipients(tx, campaignId, parallel), { timeout: 600_000, maxWait: 30_000 });
   if (written > 0) deps.hooks.changed(campaignId, 'IN_PROGRESS');
   await deps.enqueueLanes(campaignId);
 }

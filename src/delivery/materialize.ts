@@ -1,10 +1,18 @@
 /**
- * Writes a campaign's audience into `recipients`, once, inside the database: one
- * `INSERT … SELECT` over the union of its segments' audience queries (or its listed user
- * ids), deduplicated by UNION and the (campaign, user|channel) unique keys, the sender
- * left out. No id ever travels through Node. `materialized_at` marks it done, and the
- * campaign row is locked first, so two start jobs racing write the audience once.
+ * Writes a campaign's audience into `recipients`, once, inside the database: `INSERT …
+ * SELECT` over the union of its segments' audience queries (or its listed user ids),
+ * deduplicated by UNION and the (user|channel, campaign) unique keys, the sender left out.
+ * No id ever travels through Node. `materialized_at` marks it done, and the campaign row is
+ * locked first (FOR NO KEY UPDATE: the recipients' foreign-key checks still pass), so two
+ * start jobs racing write the audience once, and a stop waits for it.
+ *
+ * Given a pool with room, the audience is written as hash partitions of the target ids,
+ * each by its own statement on its own connection, at once: PostgreSQL runs one INSERT on
+ * one core, and this is most of a large campaign's start. Each partition commits on its own;
+ * should the job die before `materialized_at` is set, the next run writes what is missing
+ * (ON CONFLICT DO NOTHING) and `recipients_total` is counted from the rows, not added up.
  */
+import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { segmentAudienceSql, type AudienceRule } from '../segments/audience.js';
 import type { Db } from './plan.js';
@@ -26,41 +34,51 @@ async function segmentsAudience(db: Db, campaignId: string, senderId: string | n
   return { sql: Prisma.join(parts, ' UNION '), type: segments[0]!.type };
 }
 
+/** Where the partitions of a large audience are written, each on its own connection. */
+export interface MaterializeParallel {
+  pool: pg.Pool;
+  /** How many partitions (2 suits a 2-core server; 1 writes everything in the transaction). */
+  partitions: number;
+}
+
 /**
  * Materializes the recipients of a campaign unless already done; returns how many were
- * written (0 when it had been done before). Run inside a transaction.
+ * written (0 when it had been done before). Run inside a transaction (`db`).
  */
-export async function materializeRecipients(db: Db, campaignId: string): Promise<number> {
+export async function materializeRecipients(db: Db, campaignId: string, parallel?: MaterializeParallel): Promise<number> {
   const rows = await db.$queryRaw<CampaignAudienceRow[]>`
-    SELECT sender_id, user_ids, materialized_at FROM campaigns WHERE id = ${campaignId} FOR UPDATE`;
+    SELECT sender_id, user_ids, materialized_at FROM campaigns WHERE id = ${campaignId} FOR NO KEY UPDATE`;
   const campaign = rows[0];
   if (!campaign || campaign.materialized_at) return 0;
   const sender = campaign.sender_id;
-  let inserted: { n: number }[];
   const audience = await segmentsAudience(db, campaignId, sender);
-  if (audience?.type === 'CHANNEL') {
-    inserted = await db.$queryRaw`
-      WITH added AS (
-        INSERT INTO recipients (campaign_id, channel_cid)
-        SELECT ${campaignId}, a.target_id FROM (${audience.sql}) a
-        ON CONFLICT DO NOTHING RETURNING 1)
-      SELECT count(*)::int AS n FROM added`;
+  // Users: a segment union, or the listed ids that still exist; never the sender.
+  const channels = audience?.type === 'CHANNEL';
+  const source = channels
+    ? audience.sql
+    : Prisma.sql`SELECT a.target_id FROM (${audience ? audience.sql : Prisma.sql`SELECT u.id AS target_id FROM users u WHERE u.id = ANY(${campaign.user_ids}::text[])`}) a
+        WHERE a.target_id IS DISTINCT FROM ${sender}::text`;
+  const insert = (where: Prisma.Sql) => Prisma.sql`
+    INSERT INTO recipients (campaign_id, ${Prisma.raw(channels ? 'channel_cid' : 'user_id')})
+    SELECT ${campaignId}, a.target_id FROM (${source}) a WHERE ${where}
+    ON CONFLICT DO NOTHING`;
+
+  let written: number;
+  const partitions = parallel && audience ? parallel.partitions : 1;
+  if (partitions > 1) {
+    const counts = await Promise.all(
+      Array.from({ length: partitions }, async (_, i) => {
+        const sql = insert(Prisma.sql`abs(hashtext(a.target_id) % ${partitions}) = ${i}`);
+        return (await parallel!.pool.query(sql.text, sql.values)).rowCount ?? 0;
+      }),
+    );
+    written = counts.reduce((a, b) => a + b, 0);
   } else {
-    // Users: a segment union, or the listed ids that still exist; never the sender.
-    const users = audience
-      ? audience.sql
-      : Prisma.sql`SELECT u.id AS target_id FROM users u WHERE u.id = ANY(${campaign.user_ids}::text[])`;
-    inserted = await db.$queryRaw`
-      WITH added AS (
-        INSERT INTO recipients (campaign_id, user_id)
-        SELECT ${campaignId}, a.target_id FROM (${users}) a
-        WHERE a.target_id IS DISTINCT FROM ${sender}::text
-        ON CONFLICT DO NOTHING RETURNING 1)
-      SELECT count(*)::int AS n FROM added`;
+    written = await db.$executeRaw(insert(Prisma.sql`TRUE`));
   }
-  const count = inserted[0]?.n ?? 0;
   await db.$executeRaw`
-    UPDATE campaigns SET recipients_total = recipients_total + ${count}, materialized_at = now(), updated_at = now()
+    UPDATE campaigns SET recipients_total = (SELECT count(*)::int FROM recipients WHERE campaign_id = ${campaignId}),
+      materialized_at = now(), updated_at = now()
     WHERE id = ${campaignId}`;
-  return count;
+  return written;
 }
