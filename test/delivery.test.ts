@@ -3,7 +3,7 @@ import { materializeRecipients } from '../src/delivery/materialize.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { campaignMessages, createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { subscribeWs } from './helpers/subscriptions.js';
-import { pglite } from './helpers/delivery-checks.js';
+import { pglite, userCampaign } from './helpers/delivery-checks.js';
 import { CampaignUpdatedDocument, CreateSegmentDocument, RetryFailedRecipientsDocument, StartCampaignDocument } from './generated/graphql.js';
 
 let t: TestApp;
@@ -97,16 +97,9 @@ describe('delivery of a user campaign', () => {
   });
 
   test('a start that died after part of the audience was written (partitions commit on their own) writes the rest once and counts exactly', async () => {
-    const users = await seedUsers(t, 'part', 60);
     const segment = await userSegment({ id: 'part-all', filter: { id: { $autocomplete: 'part-' } } });
-    const id = await createCampaign(t, {
-      name: 'Partitions',
-      senderId: 'part-sender',
-      segmentIds: [segment],
-      createChannels: true,
-      channelTemplate: { type: 'messaging' },
-      messageTemplate: { text: 'Hi {{user.name}}' },
-    });
+    const id = await userCampaign(t, 'part', 60, { userIds: null, segmentIds: [segment] });
+    const users = Array.from({ length: 60 }, (_, i) => `part-${i + 1}`);
     // What one committed partition of a dead start job leaves: some rows, no materialized_at.
     await t.app.db.pool.query(`INSERT INTO recipients (campaign_id, user_id) SELECT $1, unnest($2::text[])`, [id, users.slice(0, 25)]);
     await startCampaign(t, id);
