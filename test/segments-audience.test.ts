@@ -16,7 +16,6 @@ import {
 } from './generated/graphql.js';
 
 let t: TestApp;
-let queries: string[] | null = null;
 
 const CITIES = ['Delft', 'Oslo', 'Lisbon'];
 /** u01…u30: every fifth an admin, every third in team red, odd ones on the pro plan, every seventh without custom data. */
@@ -33,7 +32,7 @@ const USERS = Array.from({ length: 30 }, (_, n) => {
 const ALL_IDS = USERS.map((u) => u.id);
 
 beforeAll(async () => {
-  t = await startTestApp({ onQuery: (q) => queries?.push(q) });
+  t = await startTestApp({ recordQueries: true });
   await t.ok(UpsertUsersDocument, { users: USERS });
   for (const [id, members] of [['c1', ['u01', 'u02']], ['c2', ['u03']], ['c3', ['u01']]] as const) {
     await t.ok(CreateChannelDocument, { input: { type: 'messaging', id, members: [...members] } });
@@ -208,13 +207,10 @@ describe('Segment.targets paging', () => {
 
   test('users load in one query per page, however long the page', async () => {
     const count = async (first: number) => {
-      queries = [];
-      const page = await targets({ id: everyone, first });
+      const { result: page, queries } = await t.queriesDuring(() => targets({ id: everyone, first }));
       expect(page.edges.every((e) => e.node.user?.id === e.node.id)).toBe(true);
-      const n = queries.length;
       const userLoads = queries.filter((q) => q.includes('"public"."users"')).length;
-      queries = null;
-      return { n, userLoads };
+      return { n: queries.length, userLoads };
     };
     const small = await count(3);
     const large = await count(25);

@@ -32,12 +32,15 @@ export interface TestApp {
   ok<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
   /** Raw query text (for documents codegen cannot type, e.g. deliberately invalid ones). */
   raw(query: string, variables?: Record<string, unknown>, options?: { token?: string | null }): Promise<GraphQLResponse<any>>;
+  /** Runs `fn` and returns the SQL Prisma sent meanwhile (needs `recordQueries`). */
+  queriesDuring<T>(fn: () => Promise<T>): Promise<{ result: T; queries: string[] }>;
   close(): Promise<void>;
 }
 
 export interface StartTestAppOptions {
   env?: Record<string, string>;
-  onQuery?: (q: string) => void;
+  /** Record Prisma's SQL for `queriesDuring` (N+1 checks). */
+  recordQueries?: boolean;
   /** Use this database (e.g. another test app's `app.db.url`) instead of a fresh one; it is not dropped on close. */
   databaseUrl?: string;
 }
@@ -53,9 +56,10 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     LOG_LEVEL: 'silent',
     ...options.env,
   });
+  let recording: string[] | null = null;
   let app: App;
   try {
-    app = await startApp(config, { onQuery: options.onQuery });
+    app = await startApp(config, options.recordQueries ? { onQuery: (q) => recording?.push(q) } : {});
   } catch (error) {
     await database.drop();
     throw error;
@@ -89,6 +93,16 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
       return result.data!;
     },
     raw,
+    async queriesDuring(fn) {
+      if (!options.recordQueries) throw new Error('queriesDuring needs startTestApp({ recordQueries: true })');
+      const queries: string[] = [];
+      recording = queries;
+      try {
+        return { result: await fn(), queries };
+      } finally {
+        recording = null;
+      }
+    },
     async close() {
       await app.stop();
       await database.drop();
