@@ -6,7 +6,6 @@ import {
   SegmentCampaignsDocument,
   type CampaignFilter,
   type CampaignSort,
-  type CampaignSortField,
   type CampaignsQueryVariables,
 } from './generated/graphql.js';
 import { CampaignStatus } from '../src/generated/prisma/enums.js';
@@ -120,15 +119,16 @@ describe('campaigns paging', () => {
 
 describe('campaigns sorting', () => {
   const STATUS_ORDER = Object.values(CampaignStatus);
-  const value: Record<CampaignSortField, (f: Fixture) => string | number | null> = {
-    name: (f) => f.name,
-    status: (f) => STATUS_ORDER.indexOf(f.status),
-    createdAt: (f) => f.createdAt.getTime(),
-    updatedAt: (f) => f.updatedAt.getTime(),
-    scheduledFor: (f) => f.scheduledFor?.getTime() ?? null,
+  type SortKey = 'NAME' | 'STATUS' | 'CREATED_AT' | 'UPDATED_AT' | 'SCHEDULED_FOR';
+  const value: Record<SortKey, (f: Fixture) => string | number | null> = {
+    NAME: (f) => f.name,
+    STATUS: (f) => STATUS_ORDER.indexOf(f.status),
+    CREATED_AT: (f) => f.createdAt.getTime(),
+    UPDATED_AT: (f) => f.updatedAt.getTime(),
+    SCHEDULED_FOR: (f) => f.scheduledFor?.getTime() ?? null,
   };
   /** PostgreSQL's order: nulls last ascending, first descending; then id ascending. */
-  function expected(field: CampaignSortField, desc: boolean): string[] {
+  function expected(field: SortKey, desc: boolean): string[] {
     return [...FIXTURES]
       .sort((a, b) => {
         const [x, y] = [value[field](a), value[field](b)];
@@ -141,7 +141,7 @@ describe('campaigns sorting', () => {
       })
       .map((f) => f.id);
   }
-  const cases = (['name', 'status', 'createdAt', 'updatedAt', 'scheduledFor'] as CampaignSortField[]).flatMap((field) =>
+  const cases = (Object.keys(value) as SortKey[]).flatMap((field) =>
     (['ASC', 'DESC'] as const).map((direction) => [field, direction] as const),
   );
 
@@ -154,7 +154,7 @@ describe('campaigns sorting', () => {
   });
 
   test('several keys: status, then name descending', async () => {
-    const ids = await list({ sort: [{ field: 'status' }, { field: 'name', direction: 'DESC' }] });
+    const ids = await list({ sort: [{ field: 'STATUS' }, { field: 'NAME', direction: 'DESC' }] });
     expect(ids).toEqual(['c7', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
   });
 });
@@ -215,7 +215,7 @@ describe('Segment.campaigns', () => {
     const drafts = await t.ok(SegmentCampaignsDocument, { id: 'l-seg1', filter: { status: { eq: 'DRAFT' } } });
     expect(drafts.segment?.campaigns.edges.map((e) => e.node.id)).toEqual(['c1']);
 
-    const byName = await t.ok(SegmentCampaignsDocument, { id: 'l-seg1', sort: [{ field: 'name', direction: 'DESC' }], first: 2 });
+    const byName = await t.ok(SegmentCampaignsDocument, { id: 'l-seg1', sort: [{ field: 'NAME', direction: 'DESC' }], first: 2 });
     expect(byName.segment?.campaigns.edges.map((e) => e.node.id)).toEqual(['c5', 'c2']);
     expect(byName.segment?.campaigns.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
 

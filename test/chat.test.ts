@@ -138,7 +138,7 @@ describe('messages and read state', () => {
       input: { channelCid: 'messaging:chat', userId: 'm-ann', text: 'hello', attachments: [{ type: 'image', url: 'https://x/y.png' }], custom: { k: 1 } },
     });
     expect(sendMessage).toMatchObject({
-      message: { text: 'hello', attachments: [{ type: 'image' }], custom: { k: 1 }, campaignId: null, user: { id: 'm-ann' }, channel: { cid: 'messaging:chat' } },
+      sentMessage: { text: 'hello', attachments: [{ type: 'image' }], custom: { k: 1 }, campaignId: null, user: { id: 'm-ann' }, channel: { cid: 'messaging:chat' } },
     });
   });
 

@@ -103,6 +103,43 @@ describe('user campaigns: conversations and rendering', () => {
     expect(await membersOf(t, cid)).toEqual({ members: ['g-1', 'g-sender'], memberCount: 2 });
   });
 
+  test('a channel id that does not name the receiver may be shared, so user.* renders empty even for a lone recipient', async () => {
+    await seedUsers(t, 'sh', 2);
+    // One recipient: the shared channel has only sender and receiver now, but the next
+    // campaign (or recipient) with this id posts into it too and would read the text.
+    const shared = await runCampaign(t, {
+      name: 'Shared',
+      senderId: 'sh-sender',
+      userIds: ['sh-1'],
+      createChannels: true,
+      channelTemplate: { type: 'messaging', id: 'sh-news' },
+      messageTemplate: { text: 'Hey [{{user.name}}] from {{sender.name}}' },
+    });
+    expect((await messageRows(t, shared.id)).map((m) => [m.channelCid, m.text])).toEqual([['messaging:sh-news', 'Hey [] from Sender']]);
+    const mixed = await runCampaign(t, {
+      name: 'Shared by role',
+      senderId: 'sh-sender',
+      userIds: ['sh-1', 'sh-2'],
+      createChannels: true,
+      channelTemplate: { type: 'messaging', id: '{{user.role}}-room' },
+      messageTemplate: { text: 'Hey [{{user.name}}]' },
+    });
+    expect((await messageRows(t, mixed.id)).map((m) => m.text)).toEqual(['Hey []', 'Hey []']);
+    // An id naming the receiver gives each recipient a channel of its own: personalized.
+    const own = await runCampaign(t, {
+      name: 'Own',
+      senderId: 'sh-sender',
+      userIds: ['sh-1', 'sh-2'],
+      createChannels: true,
+      channelTemplate: { type: 'messaging', id: 'news-{{ receiver.id }}' },
+      messageTemplate: { text: 'Hey [{{user.name}}]' },
+    });
+    expect((await messageRows(t, own.id)).map((m) => [m.channelCid, m.text]).sort()).toEqual([
+      ['messaging:news-sh-1', 'Hey [User 1]'],
+      ['messaging:news-sh-2', 'Hey [User 2]'],
+    ]);
+  });
+
   test('messages carry campaignId and the template custom and attachments', async () => {
     await seedUsers(t, 'cu', 2);
     const attachments = [{ type: 'image', image_url: 'https://example.com/a.png' }, { type: 'file', title: 'terms.pdf' }];

@@ -140,16 +140,16 @@ describe('recipients filter', () => {
 describe('recipients sort', () => {
   test.each([
     [[], 'abcdexy'],
-    [[{ field: 'createdAt', direction: 'ASC' }], 'abcdexy'],
-    [[{ field: 'createdAt', direction: 'DESC' }], 'yxedcba'],
+    [[{ field: 'CREATED_AT', direction: 'ASC' }], 'abcdexy'],
+    [[{ field: 'CREATED_AT', direction: 'DESC' }], 'yxedcba'],
     // Not yet sent (null) sorts last ascending and first descending.
-    [[{ field: 'sentAt' }, { field: 'createdAt' }], 'abxcdey'],
-    [[{ field: 'sentAt', direction: 'DESC' }, { field: 'createdAt' }], 'cdeyxba'],
-    [[{ field: 'readAt' }, { field: 'createdAt' }], 'axbcdey'],
-    [[{ field: 'readAt', direction: 'DESC' }, { field: 'createdAt', direction: 'DESC' }], 'yedcbxa'],
+    [[{ field: 'SENT_AT' }, { field: 'CREATED_AT' }], 'abxcdey'],
+    [[{ field: 'SENT_AT', direction: 'DESC' }, { field: 'CREATED_AT' }], 'cdeyxba'],
+    [[{ field: 'READ_AT' }, { field: 'CREATED_AT' }], 'axbcdey'],
+    [[{ field: 'READ_AT', direction: 'DESC' }, { field: 'CREATED_AT', direction: 'DESC' }], 'yedcbxa'],
     // Status sorts in lifecycle order: PENDING, SENT, ERRORED, SKIPPED.
-    [[{ field: 'status' }, { field: 'createdAt' }], 'eyabxcd'],
-    [[{ field: 'status', direction: 'DESC' }, { field: 'createdAt' }], 'dcabxey'],
+    [[{ field: 'STATUS' }, { field: 'CREATED_AT' }], 'eyabxcd'],
+    [[{ field: 'STATUS', direction: 'DESC' }, { field: 'CREATED_AT' }], 'dcabxey'],
   ] as [RecipientSort[], string][])('%j → %s', async (sort, expected) => {
     expect(await labels(null, sort)).toBe(expected);
   });
@@ -157,7 +157,7 @@ describe('recipients sort', () => {
 
 describe('recipients paging', () => {
   const filter: RecipientFilter = { campaignId: { in: ['f1', 'f2'] } };
-  const sort: RecipientSort[] = [{ field: 'sentAt', direction: 'DESC' }, { field: 'createdAt' }];
+  const sort: RecipientSort[] = [{ field: 'SENT_AT', direction: 'DESC' }, { field: 'CREATED_AT' }];
 
   test('pages forward and back across pages on a sort key with missing values', async () => {
     const forward: string[] = [];
@@ -199,7 +199,7 @@ describe('recipients paging', () => {
 
 describe('Campaign.recipients and recipient(id)', () => {
   test('Campaign.recipients lists only that campaign’s recipients, filtered, sorted and paged', async () => {
-    const sent = await t.ok(CampaignRecipientsDocument, { id: 'f1', filter: { status: { eq: 'SENT' } }, sort: [{ field: 'sentAt', direction: 'DESC' }] });
+    const sent = await t.ok(CampaignRecipientsDocument, { id: 'f1', filter: { status: { eq: 'SENT' } }, sort: [{ field: 'SENT_AT', direction: 'DESC' }] });
     expect(sent.campaign?.recipients.edges.map((e) => label.get(e.node.id))).toEqual(['b', 'a']);
     expect(sent.campaign?.recipients.totalCount).toBe(2);
     // A filter on another campaign cannot widen the list.

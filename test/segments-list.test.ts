@@ -58,19 +58,20 @@ describe('segments list', () => {
   });
 
   test.each<[string, SegmentSort[], string[]]>([
-    ['name ascending', [{ field: 'name' }], ['s1', 's2', 's3', 's4', 's5']],
-    ['name descending', [{ field: 'name', direction: 'DESC' }], ['s5', 's4', 's3', 's2', 's1']],
-    ['createdAt descending', [{ field: 'createdAt', direction: 'DESC' }], ['s5', 's4', 's3', 's2', 's1']],
-    ['updatedAt ascending', [{ field: 'updatedAt' }], ['s1', 's3', 's5', 's4', 's2']],
-    ['size descending', [{ field: 'size', direction: 'DESC' }], ['s4', 's1', 's2', 's3', 's5']],
-    ['size ascending', [{ field: 'size' }], ['s5', 's3', 's2', 's1', 's4']],
+    ['name ascending', [{ field: 'NAME' }], ['s1', 's2', 's3', 's4', 's5']],
+    ['name descending', [{ field: 'NAME', direction: 'DESC' }], ['s5', 's4', 's3', 's2', 's1']],
+    ['createdAt descending', [{ field: 'CREATED_AT', direction: 'DESC' }], ['s5', 's4', 's3', 's2', 's1']],
+    ['updatedAt ascending', [{ field: 'UPDATED_AT' }], ['s1', 's3', 's5', 's4', 's2']],
+    ['size descending', [{ field: 'SIZE', direction: 'DESC' }], ['s4', 's1', 's2', 's3', 's5']],
+    ['size ascending', [{ field: 'SIZE' }], ['s5', 's3', 's2', 's1', 's4']],
+    ['the deprecated camelCase spelling (createdAt) as CREATED_AT', [{ field: 'createdAt', direction: 'DESC' }], ['s5', 's4', 's3', 's2', 's1']],
   ])('sorts by %s', async (_what, sort, expected) => {
     expect(await ids({ sort })).toEqual(expected);
   });
 
   test('sorting by size refreshes the stored sizes of the matching segments, leaving updatedAt', async () => {
     await t.app.db.prisma.$executeRaw`UPDATE segments SET cached_size = 99`;
-    await ids({ sort: [{ field: 'size' }], filter: { type: { eq: 'USER' } } });
+    await ids({ sort: [{ field: 'SIZE' }], filter: { type: { eq: 'USER' } } });
     const stored = await t.app.db.prisma.segment.findMany({ select: { id: true, cachedSize: true, updatedAt: true }, orderBy: { id: 'asc' } });
     expect(stored).toEqual([
       { id: 's1', cachedSize: 3, updatedAt: day(11) },
@@ -97,12 +98,12 @@ describe('segments list', () => {
   });
 
   test('first/after and last/before page through the list', async () => {
-    const one = await page({ first: 2, sort: [{ field: 'name' }] });
+    const one = await page({ first: 2, sort: [{ field: 'NAME' }] });
     expect(one.edges.map((e) => e.node.id)).toEqual(['s1', 's2']);
     expect(one.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-    const two = await page({ first: 2, after: one.pageInfo.endCursor, sort: [{ field: 'name' }] });
+    const two = await page({ first: 2, after: one.pageInfo.endCursor, sort: [{ field: 'NAME' }] });
     expect(two.edges.map((e) => e.node.id)).toEqual(['s3', 's4']);
-    const back = await page({ last: 2, before: two.pageInfo.startCursor, sort: [{ field: 'name' }] });
+    const back = await page({ last: 2, before: two.pageInfo.startCursor, sort: [{ field: 'NAME' }] });
     expect(back.edges.map((e) => e.node.id)).toEqual(['s1', 's2']);
     const tail = await page({ last: 2 });
     expect(tail.edges.map((e) => e.node.id)).toEqual(['s4', 's5']);
@@ -110,7 +111,7 @@ describe('segments list', () => {
   });
 
   test('size and inUse come with the list', async () => {
-    const { segments } = await t.ok(SegmentsWithSizeDocument, { sort: [{ field: 'createdAt' }] });
+    const { segments } = await t.ok(SegmentsWithSizeDocument, { sort: [{ field: 'CREATED_AT' }] });
     expect(segments.edges.map((e) => e.node)).toEqual([
       { id: 's1', size: 3, inUse: false },
       { id: 's2', size: 2, inUse: true },

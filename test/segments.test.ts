@@ -172,12 +172,13 @@ describe('updateSegment', () => {
 });
 
 describe('deleteSegment', () => {
-  async function campaignUsing(segmentId: string, status: 'IN_PROGRESS' | 'COMPLETED' | 'DRAFT') {
+  async function campaignUsing(segmentId: string, status: 'IN_PROGRESS' | 'COMPLETED' | 'DRAFT' | 'STOPPED', materializedAt: Date | null = null) {
     await t.app.db.prisma.campaign.create({
       data: {
         id: `camp-${segmentId}-${status}`,
         name: 'Uses it',
         status,
+        materializedAt,
         messageTemplate: { text: 'hi' },
         segments: { create: { segmentId, position: 0 } },
       },
@@ -187,7 +188,7 @@ describe('deleteSegment', () => {
   test('deletes the segment and its targets', async () => {
     await create({ id: 'del', type: 'USER', name: 'Doomed', targetIds: ['ann'] });
     const { deleteSegment } = await t.ok(DeleteSegmentDocument, { id: 'del' });
-    expect(deleteSegment).toEqual({ __typename: 'DeleteSegmentPayload', id: 'del', deletedId: 'del' });
+    expect(deleteSegment).toEqual({ __typename: 'DeleteSegmentPayload', deletedId: 'del' });
     expect((await t.ok(SegmentDocument, { id: 'del' })).segment).toBeNull();
     expect(await t.app.db.prisma.segmentTarget.count({ where: { segmentId: 'del' } })).toBe(0);
   });
@@ -208,6 +209,23 @@ describe('deleteSegment', () => {
     const { deleteSegment } = await t.ok(DeleteSegmentDocument, { id: 'freed' });
     expect(deleteSegment).toMatchObject({ __typename: 'DeleteSegmentPayload', deletedId: 'freed' });
     expect((await t.ok(SegmentDocument, { id: 'freed' })).segment).toBeNull();
+  });
+
+  test('a campaign stopped before it wrote its recipients holds its segment (resuming reads the audience from it)', async () => {
+    await create({ id: 'paused', type: 'USER', name: 'Paused' });
+    await campaignUsing('paused', 'STOPPED');
+    expect((await t.ok(SegmentDocument, { id: 'paused' })).segment).toMatchObject({ inUse: true });
+    const { deleteSegment } = await t.ok(DeleteSegmentDocument, { id: 'paused' });
+    expect(deleteSegment).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT', path: ['id'] });
+    expect((await t.ok(SegmentDocument, { id: 'paused' })).segment).not.toBeNull();
+  });
+
+  test('a campaign stopped after writing its recipients does not hold its segment', async () => {
+    await create({ id: 'written', type: 'USER', name: 'Written' });
+    await campaignUsing('written', 'STOPPED', new Date());
+    expect((await t.ok(SegmentDocument, { id: 'written' })).segment).toMatchObject({ inUse: false });
+    const { deleteSegment } = await t.ok(DeleteSegmentDocument, { id: 'written' });
+    expect(deleteSegment).toMatchObject({ __typename: 'DeleteSegmentPayload', deletedId: 'written' });
   });
 
   test('an unknown segment is NOT_FOUND', async () => {

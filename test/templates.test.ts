@@ -212,7 +212,9 @@ describe('code safety', () => {
     expect(globals.templatePwned).toBeUndefined();
   });
 
-  it('a compiled template exposes only its source and render', () => {
-    expect(Object.keys(compileTemplate('{{user.name}}', PATH)).sort()).toEqual(['render', 'source']);
+  it('a compiled template exposes only its source, its tag paths and render', () => {
+    const compiled = compileTemplate('Hi {{ user.name }} from {{receiver.address.city}}', PATH);
+    expect(Object.keys(compiled).sort()).toEqual(['paths', 'render', 'source']);
+    expect(compiled.paths).toEqual(['user.name', 'receiver.address.city']);
   });
 });

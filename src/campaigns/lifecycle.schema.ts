@@ -1,6 +1,6 @@
 /** startCampaign, stopCampaign, resumeCampaign, retryFailedRecipients (spec §4). */
 import { builder } from '../graphql/builder.js';
-import { ALL_ERRORS } from '../graphql/errors.js';
+import { errorsOf } from '../graphql/errors.js';
 import type { Context } from '../graphql/context.js';
 import { campaignPayload } from './schema.js';
 import { resumeCampaign, retryFailedRecipients, startCampaign, stopCampaign, type LifecycleDeps } from './lifecycle.js';
@@ -20,7 +20,7 @@ builder.mutationFields((t) => ({
     type: StartCampaignPayload,
     description:
       'Starts a DRAFT campaign: now (IN_PROGRESS), or at `scheduledFor` (SCHEDULED). `stopAt` stops it automatically. Recipients are written from the audience when delivery begins.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'NOT_FOUND', 'INVALID_STATE'),
     args: {
       id: t.arg.id({ required: true, description: 'The campaign.' }),
       scheduledFor: t.arg({ type: 'DateTime', description: 'When to begin; omitted or now: at once. A time in the past is a VALIDATION error.' }),
@@ -34,7 +34,7 @@ builder.mutationFields((t) => ({
   stopCampaign: t.field({
     type: StopCampaignPayload,
     description: 'Stops a SCHEDULED or IN_PROGRESS campaign. No message is sent after it returns beyond the batch already committing.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('NOT_FOUND', 'INVALID_STATE'),
     args: { id: t.arg.id({ required: true, description: 'The campaign.' }) },
     resolve: async (_root, args, ctx) => {
       await stopCampaign(deps(ctx), String(args.id));
@@ -44,7 +44,7 @@ builder.mutationFields((t) => ({
   resumeCampaign: t.field({
     type: ResumeCampaignPayload,
     description: 'Resumes a STOPPED campaign, delivering only to recipients still PENDING.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('NOT_FOUND', 'INVALID_STATE'),
     args: { id: t.arg.id({ required: true, description: 'The campaign.' }) },
     resolve: async (_root, args, ctx) => {
       await resumeCampaign(deps(ctx), String(args.id));
@@ -55,7 +55,7 @@ builder.mutationFields((t) => ({
     type: RetryFailedRecipientsPayload,
     description:
       'Puts ERRORED recipients back to PENDING and delivers them again (a COMPLETED campaign re-opens to IN_PROGRESS; a STOPPED one delivers them on resume).',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('NOT_FOUND', 'INVALID_STATE'),
     args: { id: t.arg.id({ required: true, description: 'The campaign.' }) },
     resolve: async (_root, args, ctx) => ({ campaignId: String(args.id), retried: await retryFailedRecipients(deps(ctx), String(args.id)) }),
   }),

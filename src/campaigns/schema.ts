@@ -9,7 +9,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../graphql/builder.js';
 import { typedListArgs } from '../graphql/list-args.js';
-import { ALL_ERRORS } from '../graphql/errors.js';
+import { errorsOf } from '../graphql/errors.js';
 import { countedConnection } from '../graphql/connections.js';
 import type { Context } from '../graphql/context.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -34,7 +34,7 @@ const ChannelTemplateRef = builder.objectRef<ChannelTemplate>('ChannelTemplate')
     type: t.exposeString('type', { description: 'Channel type.' }),
     id: t.string({
       nullable: true,
-      description: 'Template of the channel id (`{{user.id}}-{{sender.id}}`); null: the distinct channel of its members.',
+      description: 'Template of the channel id (`{{user.id}}-{{sender.id}}`); null: the distinct channel of its members. An id that does not contain `{{user.id}}` (or `{{receiver.id}}`) may be shared by several recipients, so `user.*` renders empty in the message there.',
       resolve: (c) => c.id ?? null,
     }),
     members: t.idList({ description: 'Users added to each new channel besides sender and receiver.', resolve: (c) => c.members ?? [] }),
@@ -160,7 +160,7 @@ const ChannelTemplateInput = builder.inputType('ChannelTemplateInput', {
   description: 'The channel a campaign posts into for each recipient.',
   fields: (t) => ({
     type: t.string({ required: true, description: 'Channel type (lower-case letters, digits, _ and -).' }),
-    id: t.string({ description: 'Template of the channel id, e.g. `{{user.id}}-{{sender.id}}`; leave out for the distinct channel of the members.' }),
+    id: t.string({ description: 'Template of the channel id, e.g. `{{user.id}}-{{sender.id}}`; leave out for the distinct channel of the members. Without `{{user.id}}` (or `{{receiver.id}}`) in it, recipients may share a channel and `user.*` renders empty in the message (personal text never lands where others read it).' }),
     members: t.idList({ description: `Existing users added to each new channel besides sender and receiver (at most ${MAX_TEMPLATE_MEMBERS}).` }),
     custom: t.field({ type: 'JSON', description: 'Custom data set when a channel is created: a JSON object.' }),
   }),
@@ -221,14 +221,14 @@ builder.mutationFields((t) => ({
   createCampaign: t.field({
     type: CreateCampaignPayload,
     description: 'Creates a DRAFT campaign. Everything is validated before anything is written.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'CONFLICT'),
     args: { input: t.arg({ type: CreateCampaignInput, required: true, description: 'The campaign.' }) },
     resolve: async (_root, args, ctx) => ({ campaignId: ctx.events.campaignChanged(await createCampaign(ctx.prisma, args.input), 'DRAFT') }),
   }),
   updateCampaign: t.field({
     type: UpdateCampaignPayload,
     description: 'Changes a DRAFT or SCHEDULED campaign (INVALID_STATE otherwise); fields left out stay as they are.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'NOT_FOUND', 'INVALID_STATE'),
     args: {
       id: t.arg.id({ required: true, description: 'The campaign.' }),
       input: t.arg({ type: UpdateCampaignInput, required: true, description: 'The changes.' }),
@@ -238,7 +238,7 @@ builder.mutationFields((t) => ({
   deleteCampaign: t.field({
     type: DeleteCampaignPayload,
     description: 'Deletes a campaign and its recipients; INVALID_STATE while IN_PROGRESS (stop it first).',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('NOT_FOUND', 'INVALID_STATE'),
     args: { id: t.arg.id({ required: true, description: 'The campaign.' }) },
     resolve: async (_root, args, ctx) => ({ deletedId: ctx.events.campaignChanged(await deleteCampaign(ctx.prisma, String(args.id)), 'DELETED') }),
   }),

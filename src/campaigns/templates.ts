@@ -21,7 +21,12 @@ export interface TemplateChannel { id: string; type: string; cid: string; custom
 export interface TemplateData { user?: TemplatePerson | null; sender?: TemplatePerson | null; channel?: TemplateChannel | null }
 
 /** A template checked and compiled once; `render` runs once per recipient. */
-export interface CompiledTemplate { readonly source: string; render(data: TemplateData): string }
+export interface CompiledTemplate {
+  readonly source: string;
+  /** The dotted paths of its tags (`user.id`, `receiver.name`, …), in order. */
+  readonly paths: readonly string[];
+  render(data: TemplateData): string;
+}
 
 /** Throws ValidationError at `path`, its message naming the offending tag and its position. */
 export function validateTemplate(source: string, path: string): void {
@@ -30,9 +35,9 @@ export function validateTemplate(source: string, path: string): void {
 
 /** Validates (same errors as validateTemplate) and compiles once. */
 export function compileTemplate(source: string, path: string): CompiledTemplate {
-  parseTemplate(source, path);
+  const paths = parseTemplate(source, path).flatMap((part) => (typeof part === 'string' ? [] : [part.path]));
   const fn = eta.compile(source);
-  return { source, render: (data) => eta.render(fn, data) };
+  return { source, paths, render: (data) => eta.render(fn, data) };
 }
 
 /** The function body Eta generates for `source` (for review and tests); validates first. */

@@ -1,6 +1,6 @@
 /** The `testCampaign` mutation and its per-user results. */
 import { builder } from '../graphql/builder.js';
-import { ALL_ERRORS } from '../graphql/errors.js';
+import { errorsOf } from '../graphql/errors.js';
 import { MAX_TEST_USERS, testCampaign, type TestSendResult } from './test-send.js';
 
 const TestSendStatus = builder.enumType('TestSendStatus', {
@@ -32,7 +32,7 @@ builder.mutationField('testCampaign', (t) =>
   t.field({
     type: TestCampaignPayload,
     description: `Really sends the campaign's rendered message to up to ${MAX_TEST_USERS} users, each in the channel the campaign would use for them. Touches no stats or recipients; test messages carry no campaignId.`,
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'NOT_FOUND', 'INVALID_STATE'),
     args: {
       id: t.arg.id({ required: true, description: 'The campaign.' }),
       userIds: t.arg.idList({ required: true, description: `Users to send to (1 to ${MAX_TEST_USERS}).` }),

@@ -1,6 +1,6 @@
 /** Channel and membership types, and the channel queries and mutations (spec §1). */
 import { builder } from '../graphql/builder.js';
-import { ALL_ERRORS } from '../graphql/errors.js';
+import { errorsOf } from '../graphql/errors.js';
 import { countedConnection } from '../graphql/connections.js';
 import { jsonListArgs, resolveJsonList } from '../graphql/json-list.js';
 import { pageSize } from '../validation.js';
@@ -102,14 +102,14 @@ builder.mutationFields((t) => ({
   createChannel: t.field({
     type: CreateChannelPayload,
     description: 'Creates a channel, or returns the existing one with the same cid (or the same members, when no id is given).',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION'),
     args: { input: t.arg({ type: CreateChannelInput, required: true, description: 'The channel.' }) },
     resolve: (_root, args, ctx) => createChannel(ctx.prisma, args.input),
   }),
   addChannelMembers: t.field({
     type: AddChannelMembersPayload,
     description: 'Adds existing users to a channel; members already in it are left as they are.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'NOT_FOUND'),
     args: {
       cid: t.arg.id({ required: true, description: 'Channel cid.' }),
       userIds: t.arg.idList({ required: true, description: 'User ids (1 to 1,000).' }),

@@ -1,6 +1,6 @@
 /** Message type, sendMessage, messages and markChannelRead (spec §1). */
 import { builder } from '../graphql/builder.js';
-import { ALL_ERRORS } from '../graphql/errors.js';
+import { errorsOf } from '../graphql/errors.js';
 import { countedConnection } from '../graphql/connections.js';
 import { prismaPage } from '../graphql/pagination.js';
 import { markChannelRead, sendMessage } from './messages.service.js';
@@ -40,13 +40,21 @@ const SendMessagePayload = builder.simpleObject('SendMessagePayload', {
   description: 'Result of sendMessage.',
   fields: (t) => ({ messageId: t.id({ description: 'Id of the new message.' }) }),
 });
-builder.objectField(SendMessagePayload, 'message', (t) =>
-  t.prismaField({
-    type: 'Message',
-    description: 'The new message.',
-    resolve: (query, parent, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: String(parent.messageId) } }),
-  }),
-);
+// `sentMessage` is the field to select: `message` (spec §1) shares its name with `Error.message`,
+// so a client selecting both in one result union must alias one of them.
+for (const [name, deprecationReason] of [
+  ['sentMessage', undefined],
+  ['message', 'Collides with `Error.message` in a selection of SendMessageResult; use `sentMessage`.'],
+] as const) {
+  builder.objectField(SendMessagePayload, name, (t) =>
+    t.prismaField({
+      type: 'Message',
+      description: 'The new message.',
+      deprecationReason,
+      resolve: (query, parent, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: String(parent.messageId) } }),
+    }),
+  );
+}
 
 const MarkChannelReadPayload = builder.simpleObject('MarkChannelReadPayload', {
   description: 'Result of markChannelRead.',
@@ -99,7 +107,7 @@ builder.mutationFields((t) => ({
   sendMessage: t.field({
     type: SendMessagePayload,
     description: 'Posts a message by an existing user into an existing channel.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'NOT_FOUND'),
     args: { input: t.arg({ type: SendMessageInput, required: true, description: 'The message.' }) },
     resolve: async (_root, args, ctx) => ({ messageId: await sendMessage(ctx.prisma, args.input) }),
   }),
@@ -108,7 +116,7 @@ builder.mutationFields((t) => ({
     description: 'Marks a channel read for one of its members. A user token may call it for its own user.',
     skipTypeScopes: true,
     authScopes: (_root, args) => ({ $any: { server: true, userIs: args.userId } }),
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'NOT_FOUND'),
     args: {
       channelCid: t.arg.id({ required: true, description: 'Channel cid.' }),
       userId: t.arg.id({ required: true, description: 'Id of the member who read it.' }),

@@ -1,6 +1,6 @@
 /** User type, its inputs, and the user queries and mutations (spec §1). */
 import { builder } from '../graphql/builder.js';
-import { ALL_ERRORS } from '../graphql/errors.js';
+import { errorsOf } from '../graphql/errors.js';
 import { countedConnection, inKeyOrder } from '../graphql/connections.js';
 import { jsonListArgs, resolveJsonList } from '../graphql/json-list.js';
 import { deleteUsers, upsertUsers } from './users.service.js';
@@ -77,14 +77,14 @@ builder.mutationFields((t) => ({
   upsertUsers: t.field({
     type: UpsertUsersPayload,
     description: 'Inserts or replaces up to 1,000 users in one transaction.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION'),
     args: { users: t.arg({ type: [UserInput], required: true, description: 'The users (1 to 1,000, distinct ids).' }) },
     resolve: async (_root, args, ctx) => ({ userIds: await upsertUsers(ctx.prisma, args.users) }),
   }),
   deleteUsers: t.field({
     type: DeleteUsersPayload,
     description: 'Deletes users and their memberships; their messages stay, without a sender.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION'),
     args: { ids: t.arg.idList({ required: true, description: 'User ids (1 to 1,000).' }) },
     resolve: async (_root, args, ctx) => ({ deletedIds: await deleteUsers(ctx.prisma, args.ids.map(String)) }),
   }),

@@ -168,7 +168,9 @@ export async function openUserConversations(
       continue;
     }
     const members = state.small_members;
-    const oneToOne = members !== null && members.includes(receiverId) && members.every((m) => m === receiverId || m === sender.id);
+    // Personal only in a channel that is this receiver's alone, now and later (perRecipient).
+    const oneToOne =
+      plan.channel.perRecipient && members !== null && members.includes(receiverId) && members.every((m) => m === receiverId || m === sender.id);
     byKey.set(receiverId, { ok: true, channel: asTemplateChannel(state), oneToOne });
   }
   return { byKey, channelsCreated: created.size };

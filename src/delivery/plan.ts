@@ -12,6 +12,13 @@ export interface ChannelRule {
   type: string;
   /** Compiled `channelTemplate.id`, or null: the distinct channel of sender, receiver and members. */
   id: CompiledTemplate | null;
+  /**
+   * Whether each user recipient gets a conversation of its own: the distinct channel of its
+   * members, or an id template naming the receiver (`{{user.id}}`). Otherwise several
+   * recipients may share one channel, and a message personalized with `user.*` would be read
+   * by all of them, so `user.*` renders empty there (see messages.ts).
+   */
+  perRecipient: boolean;
   /** `channelTemplate.members`, without the sender when senderMode is EXCLUDE (it is never added then). */
   members: string[];
   custom: Record<string, unknown>;
@@ -58,6 +65,7 @@ export async function loadDeliveryPlan(db: Db, campaignId: string): Promise<Deli
   if (!row) return null;
   const sender = row.sender_id ? ((await loadPeople(db, [row.sender_id])).get(row.sender_id) ?? null) : null;
   const template = row.channel_template;
+  const channelId = template?.id ? compileTemplate(template.id, 'channelTemplate.id') : null;
   return {
     campaignId: row.id,
     sender,
@@ -65,7 +73,8 @@ export async function loadDeliveryPlan(db: Db, campaignId: string): Promise<Deli
     createChannels: row.create_channels,
     channel: {
       type: template?.type ?? DEFAULT_CHANNEL_TYPE,
-      id: template?.id ? compileTemplate(template.id, 'channelTemplate.id') : null,
+      id: channelId,
+      perRecipient: channelId === null || channelId.paths.some((path) => path === 'user.id' || path === 'receiver.id'),
       members: (template?.members ?? []).filter((m) => row.sender_mode !== 'EXCLUDE' || m !== row.sender_id),
       custom: template?.custom ?? {},
     },

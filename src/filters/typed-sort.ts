@@ -14,9 +14,23 @@ export interface SortShape<F extends string> {
 
 export const MAX_SORT_KEYS = 5;
 
-/** Declares `<Name>SortField` (values → descriptions) and `<Name>Sort`. */
+/** `createdAt` → `CREATED_AT`: enum values are ALL_CAPS like every other enum of the schema. */
+export function enumValueName(field: string): string {
+  return field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/**
+ * Declares `<Name>SortField` (values → descriptions) and `<Name>Sort`. Each field is the
+ * ALL_CAPS value (`CREATED_AT`); the camelCase spelling of earlier releases (`createdAt`)
+ * still parses, deprecated, to the same internal field.
+ */
 export function sortInput<const F extends string>(name: string, fields: Record<F, string>): InputObjectRef<any, SortShape<F>> {
-  const values = Object.fromEntries(Object.entries(fields).map(([value, description]) => [value, { description: description as string }]));
+  const values = Object.fromEntries(
+    Object.entries(fields).flatMap(([value, description]) => [
+      [enumValueName(value), { value, description: description as string }],
+      [value, { value, description: description as string, deprecationReason: `Use ${enumValueName(value)}.` }],
+    ]),
+  );
   const fieldEnum = builder.enumType(`${name}SortField`, { description: `Fields a ${name} list can be sorted by.`, values }) as unknown as EnumRef<any, string>;
   return builder.inputType(`${name}Sort`, {
     description: `One sort key of a ${name} list.`,

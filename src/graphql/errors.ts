@@ -41,8 +41,21 @@ for (const [cls, name, description] of errorTypes) {
   builder.objectType(cls, { name, description, interfaces: [ErrorInterface], isTypeOf: (value) => value instanceof cls });
 }
 
-/** Error classes a mutation may return as data; pass to `errors: { types }`. */
-export const ALL_ERRORS = [ValidationError, NotFoundError, ConflictError, InvalidStateError];
+const ERROR_CLASSES = {
+  VALIDATION: ValidationError,
+  NOT_FOUND: NotFoundError,
+  CONFLICT: ConflictError,
+  INVALID_STATE: InvalidStateError,
+} as const;
+
+/**
+ * The `errors` option of a mutation: the kinds of expected failure it can return as data,
+ * and only those, so its result union tells a client what to handle. A BeaconError of
+ * another kind still reaches the client, as a coded top-level error (`maskError`).
+ */
+export function errorsOf(...kinds: (keyof typeof ERROR_CLASSES)[]) {
+  return { types: kinds.map((kind) => ERROR_CLASSES[kind]) };
+}
 
 /**
  * Yoga's `maskError`: BeaconErrors become coded top-level errors, GraphQL errors that

@@ -5,7 +5,7 @@ import { builder } from '../graphql/builder.js';
 import { typedListArgs } from '../graphql/list-args.js';
 import { countedConnection } from '../graphql/connections.js';
 import type { Context } from '../graphql/context.js';
-import { ALL_ERRORS } from '../graphql/errors.js';
+import { errorsOf } from '../graphql/errors.js';
 import { DateTimeFilter, IDFilter, StringFilter, enumFilter, logicalFields } from '../filters/typed.js';
 import { sortInput } from '../filters/typed-sort.js';
 import { MAX_DELETE_RECIPIENTS, RECIPIENT_SORT_FIELDS, deleteRecipients, listRecipients, type RecipientFilter as RecipientFilterShape, type RecipientListArgs } from './service.js';
@@ -113,7 +113,7 @@ builder.mutationField('deleteRecipients', (t) =>
     type: DeleteRecipientsPayload,
     description:
       'Deletes recipient records of campaigns that are not IN_PROGRESS and takes them out of their campaigns’ counters, in one transaction. Unknown ids are ignored.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'INVALID_STATE'),
     args: { ids: t.arg.idList({ required: true, description: `Recipient ids (1 to ${MAX_DELETE_RECIPIENTS.toLocaleString('en')}).` }) },
     resolve: async (_root, args, ctx) => {
       const result = await deleteRecipients(ctx.prisma, args.ids.map(String));

@@ -4,7 +4,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { builder } from '../graphql/builder.js';
 import { typedListArgs } from '../graphql/list-args.js';
 import { countedConnection } from '../graphql/connections.js';
-import { ALL_ERRORS } from '../graphql/errors.js';
+import { errorsOf } from '../graphql/errors.js';
 import { CreateSegmentInput, SegmentFilter, SegmentSort, SegmentType, UpdateSegmentInput } from './inputs.js';
 import {
   activeCampaignWhere,
@@ -37,7 +37,7 @@ export const Segment = builder.prismaObject('Segment', {
       resolve: (segment, _args, ctx) => segmentSize(ctx.prisma, segment),
     }),
     inUse: t.boolean({
-      description: 'Whether a campaign that is not COMPLETED or STOPPED uses this segment (it cannot be deleted then).',
+      description: 'Whether a campaign that is not COMPLETED or STOPPED (or STOPPED before writing its recipients) uses this segment; it cannot be deleted then.',
       select: { _count: { select: { campaigns: { where: { campaign: activeCampaignWhere } } } } },
       resolve: (segment) => segment._count.campaigns > 0,
     }),
@@ -99,8 +99,7 @@ const RemoveSegmentTargetsPayload = segmentPayload('RemoveSegmentTargetsPayload'
 const DeleteSegmentPayload = builder.simpleObject('DeleteSegmentPayload', {
   description: 'Result of deleteSegment.',
   fields: (t) => ({
-    id: t.id({ description: 'Id of the deleted segment.' }),
-    deletedId: t.id({ description: 'Id of the deleted segment (same as `id`).' }),
+    deletedId: t.id({ description: 'Id of the deleted segment.' }),
   }),
 });
 
@@ -117,7 +116,7 @@ function targetsMutation(
   return t.field({
     type,
     description,
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'NOT_FOUND'),
     args: {
       segmentId: t.arg.id({ required: true, description: 'Segment id.' }),
       targetIds: t.arg.idList({ required: true, description: `User ids (USER) or channel cids (CHANNEL) to ${action}, 1 to 10,000.` }),
@@ -133,14 +132,14 @@ builder.mutationFields((t) => ({
   createSegment: t.field({
     type: CreateSegmentPayload,
     description: 'Creates a segment with its rule and explicit targets, in one transaction.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'CONFLICT'),
     args: { input: t.arg({ type: CreateSegmentInput, required: true, description: 'The segment.' }) },
     resolve: async (_root, args, ctx) => ({ segmentId: await createSegment(ctx.prisma, args.input) }),
   }),
   updateSegment: t.field({
     type: UpdateSegmentPayload,
     description: 'Changes a segment’s name, description or rule; its type cannot change.',
-    errors: { types: ALL_ERRORS },
+    errors: errorsOf('VALIDATION', 'NOT_FOUND'),
     args: {
       id: t.arg.id({ required: true, description: 'Segment id.' }),
       input: t.arg({ type: UpdateSegmentInput, required: true, description: 'The changes.' }),
@@ -152,12 +151,12 @@ builder.mutationFields((t) => ({
   }),
   deleteSegment: t.field({
     type: DeleteSegmentPayload,
-    description: 'Deletes a segment and its targets. CONFLICT while a campaign that is not COMPLETED or STOPPED uses it.',
-    errors: { types: ALL_ERRORS },
+    description: 'Deletes a segment and its targets. CONFLICT while a campaign that is not COMPLETED or STOPPED uses it, or a STOPPED one that has not written its recipients yet.',
+    errors: errorsOf('NOT_FOUND', 'CONFLICT'),
     args: { id: t.arg.id({ required: true, description: 'Segment id.' }) },
     resolve: async (_root, args, ctx) => {
       const id = await deleteSegment(ctx.prisma, String(args.id));
-      return { id, deletedId: id };
+      return { deletedId: id };
     },
   }),
   addSegmentTargets: targetsMutation(

@@ -27,8 +27,14 @@ const MAX_SIZE_REFRESH = 1000;
 /** Largest page of segments. */
 const MAX_SEGMENT_PAGE = 1000;
 
-/** A segment is in use while a campaign that is not COMPLETED or STOPPED lists it. */
-export const activeCampaignWhere = { status: { notIn: ['COMPLETED', 'STOPPED'] } } satisfies Prisma.CampaignWhereInput;
+/**
+ * A segment is in use while a campaign that is not COMPLETED or STOPPED lists it, and also
+ * while a STOPPED campaign has not written its recipients yet: its audience is still read
+ * from the segment when it is resumed, so deleting the segment would empty it.
+ */
+export const activeCampaignWhere = {
+  OR: [{ status: { notIn: ['COMPLETED', 'STOPPED'] } }, { status: 'STOPPED', materializedAt: null }],
+} satisfies Prisma.CampaignWhereInput;
 
 interface RuleInput {
   filter?: unknown;
@@ -163,7 +169,7 @@ export async function deleteSegment(prisma: PrismaClient, id: string): Promise<s
     });
     if (use) {
       throw new ConflictError(
-        `Segment ${id} is used by campaign ${use.campaign.id} (${use.campaign.status}); delete it once that campaign is completed or stopped`,
+        `Segment ${id} is used by campaign ${use.campaign.id} (${use.campaign.status}); delete it once that campaign is completed, or stopped after writing its recipients`,
         'id',
       );
     }
