@@ -110,9 +110,16 @@ describe('campaigns paging', () => {
       [{ first: 1001 }, 'first'],
       [{ first: 1, last: 1 }, 'last'],
       [{ after: 'garbage' }, 'after'],
+      [{ before: Buffer.from('not-a-cursor:c1').toString('base64') }, 'before'],
     ] as const) {
       const result = await t.gql(CampaignsDocument, variables);
-      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path });
+      expect(result.errors?.[0]?.extensions, JSON.stringify(variables)).toMatchObject({ code: 'VALIDATION', path });
+      expect(result.data).toBeNull();
+    }
+    // Pothos refuses a negative size, both cursors, and a backward cursor with a forward size itself: still VALIDATION, never INTERNAL.
+    const first = await t.gql(CampaignsDocument, { first: 1 });
+    for (const variables of [{ last: -1 }, { after: 'a', before: 'b' }, { first: 1, before: first.data!.campaigns.pageInfo.endCursor }]) {
+      expect((await t.gql(CampaignsDocument, variables)).errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION' });
     }
   });
 });

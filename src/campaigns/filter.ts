@@ -1,28 +1,14 @@
 /**
- * `CampaignFilter` and `CampaignSort` of the campaign lists, and their compilation to
- * Prisma `where` / `orderBy`. `segments` filters by the campaign's segment links with the
+ * The campaign lists' filter and sort (inputs in filter.schema.ts) compiled to Prisma
+ * `where` / `orderBy`. `segments` filters by the campaign's segment links with the
  * array semantics of the operator syntax: `eq`/`in` match a campaign using any of the
  * ids, `ne`/`nin` one using none of them, `exists` one with (or without) any segment.
  */
 import { ValidationError, joinPath } from '../errors.js';
-import { builder } from '../graphql/builder.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { CampaignStatus as CampaignStatusValue } from '../generated/prisma/enums.js';
-import {
-  DateTimeFilter,
-  IDFilter,
-  MAX_IN_VALUES,
-  StringFilter,
-  column,
-  entityWhere,
-  enumFilter,
-  logicalFields,
-  type FieldCompiler,
-  type LogicalFilter,
-  type ScalarFilter,
-} from '../filters/typed.js';
-import { sortInput, toOrderBy, type SortShape } from '../filters/typed-sort.js';
-import { CampaignStatusEnum } from './enums.js';
+import { MAX_IN_VALUES, column, entityWhere, type FieldCompiler, type LogicalFilter, type ScalarFilter } from '../filters/typed.js';
+import { toOrderBy, type SortShape } from '../filters/typed-sort.js';
 
 export interface CampaignFilterShape extends LogicalFilter<CampaignFilterShape> {
   id?: ScalarFilter<string> | null;
@@ -35,26 +21,6 @@ export interface CampaignFilterShape extends LogicalFilter<CampaignFilterShape> 
   scheduledFor?: ScalarFilter<Date> | null;
 }
 
-const CampaignStatusFilter = enumFilter('CampaignStatus', CampaignStatusEnum);
-
-export const CampaignFilter = builder.inputRef<CampaignFilterShape>('CampaignFilter').implement({
-  description: 'Conditions on campaigns; several fields are ANDed.',
-  fields: (t) => ({
-    id: t.field({ type: IDFilter, description: 'Campaign id.' }),
-    name: t.field({ type: StringFilter, description: 'Name (`autocomplete` for a prefix).' }),
-    status: t.field({ type: CampaignStatusFilter, description: 'Lifecycle status.' }),
-    senderId: t.field({ type: IDFilter, description: 'Id of the sending user (missing once the sender is deleted).' }),
-    segments: t.field({
-      type: IDFilter,
-      description: 'Segment ids: `eq`/`in` match campaigns using any of them, `ne`/`nin` those using none, `exists` those with any segment.',
-    }),
-    createdAt: t.field({ type: DateTimeFilter, description: 'When the campaign was created.' }),
-    updatedAt: t.field({ type: DateTimeFilter, description: 'When the campaign was last changed.' }),
-    scheduledFor: t.field({ type: DateTimeFilter, description: 'When delivery is scheduled to begin (missing unless started with a time).' }),
-    ...logicalFields(t, CampaignFilter, 'campaign'),
-  }),
-});
-
 export const CAMPAIGN_SORT_FIELDS = {
   name: 'Name.',
   status: 'Status, in lifecycle order (DRAFT, SCHEDULED, IN_PROGRESS, COMPLETED, STOPPED, FAILED).',
@@ -65,7 +31,6 @@ export const CAMPAIGN_SORT_FIELDS = {
 export type CampaignSortField = keyof typeof CAMPAIGN_SORT_FIELDS;
 export type CampaignSortShape = SortShape<CampaignSortField>;
 
-export const CampaignSort = sortInput('Campaign', CAMPAIGN_SORT_FIELDS);
 
 const segmentsWhere: FieldCompiler<ScalarFilter<string>> = (filter, path) => {
   const parts: Prisma.CampaignWhereInput[] = [];

@@ -5,19 +5,18 @@
  * SQL queries. Delivery mutations (start, stop, …) and `Campaign.recipients` live in
  * their own modules.
  */
-import { queryFromInfo } from '@pothos/plugin-prisma';
-import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../graphql/builder.js';
-import { typedListArgs } from '../graphql/list-args.js';
+import { MAX_LIST_PAGE, filterSortArgs } from '../graphql/list-args.js';
 import { errorsOf } from '../graphql/errors.js';
-import { countedConnection } from '../graphql/connections.js';
+import { countedConnection, pageLimit } from '../graphql/connections.js';
 import type { Context } from '../graphql/context.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { Segment } from '../segments/schema.js';
 import { CampaignStatusEnum, SenderModeEnum } from './enums.js';
-import { CampaignFilter, CampaignSort } from './filter.js';
+import { campaignOrderBy, campaignWhere, type CampaignFilterShape, type CampaignSortShape } from './filter.js';
+import { CampaignFilter, CampaignSort } from './filter.schema.js';
 import { MAX_DESCRIPTION, MAX_NAME, MAX_SEGMENTS, MAX_TEMPLATE_MEMBERS, MAX_USER_IDS, type ChannelTemplate, type MessageTemplate } from './input.js';
-import { MAX_CAMPAIGN_PAGE, campaignStats, createCampaign, deleteCampaign, listCampaigns, updateCampaign, type CampaignListArgs, type CampaignStats } from './service.js';
+import { campaignStats, createCampaign, deleteCampaign, updateCampaign, type CampaignStats } from './service.js';
 
 const MessageTemplateRef = builder.objectRef<MessageTemplate>('MessageTemplate').implement({
   description: 'The message a campaign sends; `text` is a template (`{{ user.name }}`).',
@@ -113,12 +112,31 @@ export const Campaign = builder.prismaObject('Campaign', {
 
 export const CampaignConnection = countedConnection('Campaign', Campaign, 'campaigns');
 
-const campaignListArgs = typedListArgs(CampaignFilter, CampaignSort, 'campaigns', MAX_CAMPAIGN_PAGE);
+const campaignListArgs = filterSortArgs(CampaignFilter, CampaignSort, 'campaigns');
 
-/** Resolves a campaign list with the client's selection of `edges.node`. */
-function resolveCampaigns(args: CampaignListArgs, ctx: Context, info: GraphQLResolveInfo, scope?: Prisma.CampaignWhereInput) {
-  const query = queryFromInfo({ context: ctx, info, typeName: 'Campaign', path: ['edges', 'node'] });
-  return listCampaigns(ctx.prisma, args, query, scope);
+interface CampaignListArgs {
+  filter?: CampaignFilterShape | null;
+  sort?: readonly CampaignSortShape[] | null;
+}
+
+/** A campaign list (within `scope`, e.g. one segment's campaigns) as a prismaConnection. */
+function campaignList(description: string, scope: (parent: unknown) => Prisma.CampaignWhereInput = () => ({})) {
+  const where = (parent: unknown, args: CampaignListArgs): Prisma.CampaignWhereInput => {
+    const filter = campaignWhere(args.filter);
+    const within = scope(parent);
+    return Object.keys(within).length ? { AND: [within, filter] } : filter;
+  };
+  return {
+    type: 'Campaign' as const,
+    cursor: 'id' as const,
+    description,
+    args: campaignListArgs,
+    defaultSize: 100,
+    maxSize: pageLimit(MAX_LIST_PAGE),
+    resolve: (query: object, parent: unknown, args: CampaignListArgs, ctx: Context) =>
+      ctx.prisma.campaign.findMany({ ...query, where: where(parent, args), orderBy: campaignOrderBy(args.sort) }),
+    totalCount: (parent: unknown, args: CampaignListArgs, ctx: Context) => ctx.prisma.campaign.count({ where: where(parent, args) }),
+  };
 }
 
 builder.queryFields((t) => ({
@@ -129,22 +147,14 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'Campaign id.' }) },
     resolve: (query, _root, args, ctx) => ctx.prisma.campaign.findUnique({ ...query, where: { id: String(args.id) } }),
   }),
-  campaigns: t.field({
-    type: CampaignConnection,
-    description: 'Campaigns, filtered, sorted and paged.',
-    args: campaignListArgs,
-    resolve: (_root, args, ctx, info) => resolveCampaigns(args, ctx, info),
-  }),
+  campaigns: t.prismaConnection(campaignList('Campaigns, filtered, sorted and paged.'), CampaignConnection),
 }));
 
 builder.prismaObjectField(Segment, 'campaigns', (t) =>
-  t.field({
-    type: CampaignConnection,
-    description: 'Campaigns using this segment, filtered, sorted and paged.',
-    select: { id: true },
-    args: campaignListArgs,
-    resolve: (segment, args, ctx, info) => resolveCampaigns(args, ctx, info, { segments: { some: { segmentId: segment.id } } }),
-  }),
+  t.prismaConnection(
+    campaignList('Campaigns using this segment, filtered, sorted and paged.', (segment) => ({ segments: { some: { segmentId: (segment as { id: string }).id } } })),
+    CampaignConnection,
+  ),
 );
 
 const MessageTemplateInput = builder.inputType('MessageTemplateInput', {

@@ -7,13 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma, type Campaign as CampaignRow, type PrismaClient } from '../generated/prisma/client.js';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors.js';
-import type { CountedConnection } from '../graphql/connections.js';
-import { prismaPage, type PageArgs } from '../graphql/pagination.js';
 import { campaignOrderBy, campaignWhere, type CampaignFilterShape, type CampaignSortShape } from './filter.js';
 import { checkCampaignId, validateCampaignInput, type CampaignChanges, type CampaignInput } from './input.js';
 import { UNDELETABLE_STATUSES, UPDATABLE_STATUSES, canUpdate } from './status.js';
-
-export const MAX_CAMPAIGN_PAGE = 1000;
 
 type Db = Pick<PrismaClient, 'campaign'>;
 
@@ -88,34 +84,6 @@ export async function deleteCampaign(prisma: PrismaClient, id: string): Promise<
   const { count } = await prisma.campaign.deleteMany({ where: { id, status: { notIn: [...UNDELETABLE_STATUSES] } } });
   if (count === 0) return refuse(prisma, id, DELETE_RULE);
   return id;
-}
-
-export interface CampaignListArgs extends PageArgs {
-  filter?: CampaignFilterShape | null;
-  sort?: readonly CampaignSortShape[] | null;
-}
-
-/**
- * One page of campaigns matching `filter` (and `scope`, e.g. one segment's campaigns),
- * loaded with `query` (plugin-prisma's selection of `edges.node`).
- */
-export function listCampaigns(
-  prisma: PrismaClient,
-  args: CampaignListArgs,
-  query: object = {},
-  scope: Prisma.CampaignWhereInput = {},
-): Promise<CountedConnection<CampaignRow>> {
-  const filter = campaignWhere(args.filter);
-  const where: Prisma.CampaignWhereInput = Object.keys(scope).length ? { AND: [scope, filter] } : filter;
-  const orderBy = campaignOrderBy(args.sort);
-  return prismaPage<CampaignRow>({
-    args,
-    max: MAX_CAMPAIGN_PAGE,
-    keyOf: (c) => c.id,
-    fetch: ({ cursor, ...paging }) =>
-      prisma.campaign.findMany({ ...query, where, orderBy, ...paging, ...(cursor ? { cursor: { id: cursor } } : {}) }),
-    count: () => prisma.campaign.count({ where }),
-  });
 }
 
 export interface CampaignStats {

@@ -1,11 +1,10 @@
 /** Message type, sendMessage, messages and markChannelRead (spec §1). */
 import { builder } from '../graphql/builder.js';
 import { errorsOf } from '../graphql/errors.js';
-import { countedConnection } from '../graphql/connections.js';
-import { prismaPage } from '../graphql/pagination.js';
+import { countedConnection, pageLimit } from '../graphql/connections.js';
+import { MAX_LIST_PAGE } from '../graphql/list-args.js';
 import { markChannelRead, sendMessage } from './messages.service.js';
 import { parseCid } from './channels.service.js';
-import type { Message as MessageRow } from '../generated/prisma/client.js';
 
 export const Message = builder.prismaObject('Message', {
   description: 'A message in a channel.',
@@ -72,35 +71,23 @@ builder.objectField(MarkChannelReadPayload, 'channel', (t) =>
 );
 
 builder.queryField('messages', (t) =>
-  t.field({
-    type: MessageConnection,
-    description: 'Messages of a channel, oldest first and newest last. `last` pages back from the newest.',
-    args: {
-      channelCid: t.arg.id({ required: true, description: 'Channel cid.' }),
-      first: t.arg.int({ description: 'Page size forward (default 100, at most 1,000).' }),
-      after: t.arg.string({ description: 'Cursor to page forward from.' }),
-      last: t.arg.int({ description: 'Page size backward (at most 1,000).' }),
-      before: t.arg.string({ description: 'Cursor to page backward from.' }),
+  t.prismaConnection(
+    {
+      type: 'Message',
+      cursor: 'id',
+      description: 'Messages of a channel, oldest first and newest last. `last` pages back from the newest.',
+      args: { channelCid: t.arg.id({ required: true, description: 'Channel cid.' }) },
+      defaultSize: 100,
+      maxSize: pageLimit(MAX_LIST_PAGE),
+      resolve: (query, _root, args, ctx) => {
+        const channelCid = String(args.channelCid);
+        parseCid(channelCid, 'channelCid');
+        return ctx.prisma.message.findMany({ ...query, where: { channelCid }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      },
+      totalCount: (_root, args, ctx) => ctx.prisma.message.count({ where: { channelCid: String(args.channelCid) } }),
     },
-    resolve: (_root, args, ctx) => {
-      const channelCid = String(args.channelCid);
-      parseCid(channelCid, 'channelCid');
-      const where = { channelCid };
-      return prismaPage<MessageRow>({
-        args,
-        max: 1000,
-        keyOf: (m) => m.id,
-        fetch: ({ cursor, ...paging }) =>
-          ctx.prisma.message.findMany({
-            where,
-            orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-            ...paging,
-            ...(cursor ? { cursor: { id: cursor } } : {}),
-          }),
-        count: () => ctx.prisma.message.count({ where }),
-      });
-    },
-  }),
+    MessageConnection,
+  ),
 );
 
 builder.mutationFields((t) => ({

@@ -4,6 +4,7 @@
  */
 import { Prisma } from '../generated/prisma/client.js';
 import { ValidationError } from '../errors.js';
+import { pageSize } from '../validation.js';
 import { entityTableSql, type FilterEntity } from './fields.js';
 import { compileJsonFilter } from './json-filter.js';
 import { notSql } from './json-filter-sql.js';
@@ -45,19 +46,10 @@ export interface JsonPage {
   endCursor: string | null;
 }
 
-/** Validates `first`: default 100, 0…1,000. */
-export function pageSize(first: number | null | undefined, path = 'first'): number {
-  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw new ValidationError(`"first" must be an integer from 0 to ${MAX_PAGE_SIZE}`, path);
-  }
-  return first;
-}
-
 /** Runs in the database: SELECT primary keys (users.id / channels.cid) matching the filter, keyset-paged. */
 export async function findJsonPage(db: RawQueryable, entity: FilterEntity, args: JsonPageArgs): Promise<JsonPage> {
   // Everything is validated before the first query, so a bad argument costs no round trip.
-  const first = pageSize(args.first);
+  const first = pageSize(args.first, 'first', MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE);
   const where = compileJsonFilter(entity, args.filter, 'filter');
   const keys = compileSort(entity, args.sort, 'sort');
   const fingerprint = sortFingerprint(entity, keys);

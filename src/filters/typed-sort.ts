@@ -1,11 +1,9 @@
 /**
- * `sort: [XSort!]` for Beacon's own lists: `{ field: XSortField!, direction: ASC|DESC }`.
+ * `sort: [XSort!]` for Beacon's own lists: `{ field: XSortField!, direction: ASC|DESC }`
+ * (declared by `sortInput` in src/graphql/sort-input.ts), compiled to a Prisma orderBy.
  * The entity's primary key is always appended so the order is total (stable pages).
  */
-import type { EnumRef, InputObjectRef } from '@pothos/core';
 import { ValidationError } from '../errors.js';
-import { builder } from '../graphql/builder.js';
-import { SortDirection } from '../graphql/root.js';
 
 export interface SortShape<F extends string> {
   field: F;
@@ -17,28 +15,6 @@ export const MAX_SORT_KEYS = 5;
 /** `createdAt` → `CREATED_AT`: enum values are ALL_CAPS like every other enum of the schema. */
 export function enumValueName(field: string): string {
   return field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
-}
-
-/**
- * Declares `<Name>SortField` (values → descriptions) and `<Name>Sort`. Each field is the
- * ALL_CAPS value (`CREATED_AT`); the camelCase spelling of earlier releases (`createdAt`)
- * still parses, deprecated, to the same internal field.
- */
-export function sortInput<const F extends string>(name: string, fields: Record<F, string>): InputObjectRef<any, SortShape<F>> {
-  const values = Object.fromEntries(
-    Object.entries(fields).flatMap(([value, description]) => [
-      [enumValueName(value), { value, description: description as string }],
-      [value, { value, description: description as string, deprecationReason: `Use ${enumValueName(value)}.` }],
-    ]),
-  );
-  const fieldEnum = builder.enumType(`${name}SortField`, { description: `Fields a ${name} list can be sorted by.`, values }) as unknown as EnumRef<any, string>;
-  return builder.inputType(`${name}Sort`, {
-    description: `One sort key of a ${name} list.`,
-    fields: (t) => ({
-      field: t.field({ type: fieldEnum, required: true, description: 'Field to sort by.' }),
-      direction: t.field({ type: SortDirection, defaultValue: 'ASC', description: 'ASC (default) or DESC.' }),
-    }),
-  }) as unknown as InputObjectRef<any, SortShape<F>>;
 }
 
 /**

@@ -1,13 +1,11 @@
 /**
  * The typed-filter kit of Beacon's own lists (segments, campaigns, recipients, segment
- * targets). Inputs mirror the JSON operator syntax (`eq ne in nin gt gte lt lte exists
+ * targets); their GraphQL inputs are declared in src/graphql/typed-filters.ts. Inputs mirror the JSON operator syntax (`eq ne in nin gt gte lt lte exists
  * autocomplete`, `and/or/nor`) and compile to Prisma `where` objects with the same
  * semantics: `ne`/`nin` also match a missing (null) value, `exists: true` means not null,
  * `autocomplete` is a case-insensitive prefix.
  */
-import type { EnumRef, InputFieldBuilder, InputObjectRef } from '@pothos/core';
 import { ValidationError, joinPath } from '../errors.js';
-import { builder } from '../graphql/builder.js';
 
 export const MAX_IN_VALUES = 1000;
 export const MAX_FILTER_DEPTH = 5;
@@ -26,90 +24,6 @@ export interface ScalarFilter<T> {
 }
 
 type Where = Record<string, unknown>;
-
-const describe = {
-  eq: 'Equal to.',
-  ne: 'Not equal to (also matches when the value is missing).',
-  in: 'One of these values (at most 1,000).',
-  nin: 'None of these values (also matches when missing; at most 1,000).',
-  gt: 'Greater than.',
-  gte: 'Greater than or equal to.',
-  lt: 'Less than.',
-  lte: 'Less than or equal to.',
-  exists: 'true: the value is present (not null); false: it is missing.',
-  autocomplete: 'Case-insensitive prefix of the value.',
-};
-
-export const StringFilter = builder.inputRef<ScalarFilter<string>>('StringFilter').implement({
-  description: 'Conditions on a text value; several are ANDed.',
-  fields: (t) => ({
-    eq: t.string({ description: describe.eq }),
-    ne: t.string({ description: describe.ne }),
-    in: t.stringList({ description: describe.in }),
-    nin: t.stringList({ description: describe.nin }),
-    gt: t.string({ description: describe.gt }),
-    gte: t.string({ description: describe.gte }),
-    lt: t.string({ description: describe.lt }),
-    lte: t.string({ description: describe.lte }),
-    exists: t.boolean({ description: describe.exists }),
-    autocomplete: t.string({ description: describe.autocomplete }),
-  }),
-});
-
-export const IDFilter = builder.inputRef<ScalarFilter<string>>('IDFilter').implement({
-  description: 'Conditions on an id; several are ANDed.',
-  fields: (t) => ({
-    eq: t.id({ description: describe.eq }),
-    ne: t.id({ description: describe.ne }),
-    in: t.idList({ description: describe.in }),
-    nin: t.idList({ description: describe.nin }),
-    exists: t.boolean({ description: describe.exists }),
-  }),
-});
-
-export const IntFilter = builder.inputRef<ScalarFilter<number>>('IntFilter').implement({
-  description: 'Conditions on an integer; several are ANDed.',
-  fields: (t) => ({
-    eq: t.int({ description: describe.eq }),
-    ne: t.int({ description: describe.ne }),
-    in: t.intList({ description: describe.in }),
-    nin: t.intList({ description: describe.nin }),
-    gt: t.int({ description: describe.gt }),
-    gte: t.int({ description: describe.gte }),
-    lt: t.int({ description: describe.lt }),
-    lte: t.int({ description: describe.lte }),
-    exists: t.boolean({ description: describe.exists }),
-  }),
-});
-
-export const DateTimeFilter = builder.inputRef<ScalarFilter<Date>>('DateTimeFilter').implement({
-  description: 'Conditions on an instant; several are ANDed.',
-  fields: (t) => ({
-    eq: t.field({ type: 'DateTime', description: describe.eq }),
-    ne: t.field({ type: 'DateTime', description: describe.ne }),
-    in: t.field({ type: ['DateTime'], description: describe.in }),
-    nin: t.field({ type: ['DateTime'], description: describe.nin }),
-    gt: t.field({ type: 'DateTime', description: describe.gt }),
-    gte: t.field({ type: 'DateTime', description: describe.gte }),
-    lt: t.field({ type: 'DateTime', description: describe.lt }),
-    lte: t.field({ type: 'DateTime', description: describe.lte }),
-    exists: t.boolean({ description: describe.exists }),
-  }),
-});
-
-/** Declares `<Name>Filter { eq ne in nin }` for an enum. */
-export function enumFilter<T extends string>(name: string, enumRef: EnumRef<any, T>): InputObjectRef<any, ScalarFilter<T>> {
-  const ref = enumRef as EnumRef<any, string>;
-  return builder.inputType(`${name}Filter`, {
-    description: `Conditions on a ${name}; several are ANDed.`,
-    fields: (t) => ({
-      eq: t.field({ type: ref, description: describe.eq }),
-      ne: t.field({ type: ref, description: describe.ne }),
-      in: t.field({ type: [ref], description: describe.in }),
-      nin: t.field({ type: [ref], description: describe.nin }),
-    }),
-  }) as unknown as InputObjectRef<any, ScalarFilter<T>>;
-}
 
 /** Throws VALIDATION at `path` when an `in`/`nin` list holds more than MAX_IN_VALUES values. */
 export function checkValues(values: readonly unknown[], path: string): void {
@@ -196,13 +110,4 @@ export function entityWhere<F extends LogicalFilter<F>>(
     parts.push(...compile(value, joinPath(path, key)));
   }
   return parts.length === 0 ? {} : parts.length === 1 ? parts[0]! : { AND: parts };
-}
-
-/** `and / or / nor` of an entity filter, each a non-empty list of the filter itself. */
-export function logicalFields<T extends object>(t: InputFieldBuilder<any, 'InputObject'>, self: InputObjectRef<any, T>, what: string) {
-  return {
-    and: t.field({ type: [self], description: `All of these ${what} filters match (at least one; ≤5 levels deep).` }),
-    or: t.field({ type: [self], description: `At least one of these ${what} filters matches (at least one).` }),
-    nor: t.field({ type: [self], description: `None of these ${what} filters matches (at least one).` }),
-  };
 }

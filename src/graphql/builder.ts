@@ -47,6 +47,11 @@ export const builder = new SchemaBuilder<{
     hasPreviousPageFieldOptions: { description: 'Whether items precede this page.' },
     startCursorFieldOptions: { description: 'Cursor of the first item of this page, or null when the page is empty.' },
     endCursorFieldOptions: { description: 'Cursor of the last item of this page, or null when the page is empty.' },
+    // Paging arguments of every prismaConnection (their page limit is 1,000: list-args.ts).
+    firstArgOptions: { description: 'Page size forward (default 100, at most 1,000).' },
+    afterArgOptions: { description: 'Cursor to page forward from.' },
+    lastArgOptions: { description: 'Page size backward (at most 1,000).' },
+    beforeArgOptions: { description: 'Cursor to page backward from.' },
   },
   scopeAuth: {
     // Subscriptions are authorized when they start, not per event.

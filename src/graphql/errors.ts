@@ -3,6 +3,7 @@
  * implementing `Error`; everything else becomes a top-level error whose
  * `extensions.code` says what kind it is. Internal details never reach a client.
  */
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { BeaconError, ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from './builder.js';
@@ -70,6 +71,10 @@ export function maskError(error: unknown, message: string): Error {
       path: graphqlError?.path,
       extensions: { code: original.code, ...(original.path.length ? { path: original.path.join(', ') } : {}) },
     });
+  }
+  if (original instanceof PothosValidationError) {
+    // Pothos' own argument checks (e.g. `before` with `first` on a connection).
+    return new GraphQLError(original.message, { nodes: graphqlError?.nodes, path: graphqlError?.path, extensions: { code: 'VALIDATION' } });
   }
   if (graphqlError?.extensions?.code) return graphqlError; // auth and limit errors carry their code
   if (graphqlError && !graphqlError.originalError) return graphqlError; // parse/validation errors

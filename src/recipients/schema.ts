@@ -1,14 +1,21 @@
 /** Recipient type, its filter and sort inputs, the recipient queries and deleteRecipients (spec §6). */
-import { queryFromInfo } from '@pothos/plugin-prisma';
-import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../graphql/builder.js';
-import { typedListArgs } from '../graphql/list-args.js';
-import { countedConnection } from '../graphql/connections.js';
+import { MAX_LIST_PAGE, filterSortArgs } from '../graphql/list-args.js';
+import { countedConnection, pageLimit } from '../graphql/connections.js';
 import type { Context } from '../graphql/context.js';
 import { errorsOf } from '../graphql/errors.js';
-import { DateTimeFilter, IDFilter, StringFilter, enumFilter, logicalFields } from '../filters/typed.js';
-import { sortInput } from '../filters/typed-sort.js';
-import { MAX_DELETE_RECIPIENTS, RECIPIENT_SORT_FIELDS, deleteRecipients, listRecipients, type RecipientFilter as RecipientFilterShape, type RecipientListArgs } from './service.js';
+import { sortInput } from '../graphql/sort-input.js';
+import { DateTimeFilter, IDFilter, StringFilter, enumFilter, logicalFields } from '../graphql/typed-filters.js';
+import type { SortShape } from '../filters/typed-sort.js';
+import {
+  MAX_DELETE_RECIPIENTS,
+  RECIPIENT_SORT_FIELDS,
+  deleteRecipients,
+  recipientOrderBy,
+  recipientWhere,
+  type RecipientFilter as RecipientFilterShape,
+  type RecipientSortField,
+} from './service.js';
 
 export const RecipientStatus = builder.enumType('RecipientStatus', {
   description: 'What happened to a recipient.',
@@ -66,22 +73,33 @@ export const RecipientFilter = builder.inputRef<RecipientFilterShape>('Recipient
 
 export const RecipientSort = sortInput('Recipient', RECIPIENT_SORT_FIELDS);
 
-const recipientListArgs = typedListArgs(RecipientFilter, RecipientSort, 'recipients');
+const recipientListArgs = filterSortArgs(RecipientFilter, RecipientSort, 'recipients');
 
-/** Resolves a recipient list with the client's selection of `edges.node`. */
-function resolveRecipients(args: RecipientListArgs, ctx: Context, info: GraphQLResolveInfo, campaignId?: string) {
-  const query = queryFromInfo({ context: ctx, info, typeName: 'Recipient', path: ['edges', 'node'] });
-  return listRecipients(ctx.prisma, args, query, campaignId);
+interface RecipientListArgs {
+  filter?: RecipientFilterShape | null;
+  sort?: readonly SortShape<RecipientSortField>[] | null;
+}
+
+/** A recipient list (of one campaign when `campaignOf` gives its id) as a prismaConnection. */
+function recipientList(description: string, campaignOf: (parent: unknown) => string | undefined = () => undefined) {
+  return {
+    type: 'Recipient' as const,
+    cursor: 'id' as const,
+    description,
+    args: recipientListArgs,
+    defaultSize: 100,
+    maxSize: pageLimit(MAX_LIST_PAGE),
+    resolve: (query: object, parent: unknown, args: RecipientListArgs, ctx: Context) =>
+      ctx.prisma.recipient.findMany({ ...query, where: recipientWhere(args.filter, campaignOf(parent)), orderBy: recipientOrderBy(args.sort) }),
+    totalCount: (parent: unknown, args: RecipientListArgs, ctx: Context) => ctx.prisma.recipient.count({ where: recipientWhere(args.filter, campaignOf(parent)) }),
+  };
 }
 
 builder.prismaObjectField('Campaign', 'recipients', (t) =>
-  t.field({
-    type: RecipientConnection,
-    description: 'Recipients of this campaign, filtered, sorted and paged.',
-    select: { id: true },
-    args: recipientListArgs,
-    resolve: (campaign, args, ctx, info) => resolveRecipients(args, ctx, info, campaign.id),
-  }),
+  t.prismaConnection(
+    recipientList('Recipients of this campaign, filtered, sorted and paged.', (campaign) => (campaign as { id: string }).id),
+    RecipientConnection,
+  ),
 );
 
 builder.queryFields((t) => ({
@@ -92,12 +110,7 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'Recipient id.' }) },
     resolve: (query, _root, args, ctx) => ctx.prisma.recipient.findUnique({ ...query, where: { id: String(args.id) } }),
   }),
-  recipients: t.field({
-    type: RecipientConnection,
-    description: 'Recipients across all campaigns, filtered, sorted and paged.',
-    args: recipientListArgs,
-    resolve: (_root, args, ctx, info) => resolveRecipients(args, ctx, info),
-  }),
+  recipients: t.prismaConnection(recipientList('Recipients across all campaigns, filtered, sorted and paged.'), RecipientConnection),
 }));
 
 const DeleteRecipientsPayload = builder.simpleObject('DeleteRecipientsPayload', {

@@ -4,16 +4,13 @@
  * `messages_sent`, …) are kept in step with these rows: every write here that adds or
  * removes recipients adjusts them in the same statement or transaction.
  */
-import type { Prisma, PrismaClient, Recipient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { RecipientStatus } from '../generated/prisma/enums.js';
 import { InvalidStateError } from '../errors.js';
 import { column, entityWhere, type LogicalFilter, type ScalarFilter } from '../filters/typed.js';
 import { toOrderBy, type SortShape } from '../filters/typed-sort.js';
-import type { CountedConnection } from '../graphql/connections.js';
-import { prismaPage, type PageArgs } from '../graphql/pagination.js';
 import { checkList } from '../validation.js';
 
-export const MAX_RECIPIENT_PAGE = 1000;
 export const MAX_DELETE_RECIPIENTS = 1000;
 
 /** The typed filter of recipient lists (spec §6). */
@@ -50,33 +47,18 @@ export type RecipientSortField = keyof typeof RECIPIENT_SORT_FIELDS;
 
 const sortColumns: Record<RecipientSortField, string> = { createdAt: 'createdAt', sentAt: 'sentAt', readAt: 'readAt', status: 'status' };
 
-export interface RecipientListArgs extends PageArgs {
-  filter?: RecipientFilter | null;
-  sort?: readonly SortShape<RecipientSortField>[] | null;
+/**
+ * The Prisma where of a recipient list: `filter` (VALIDATION naming `filter.…` on misuse),
+ * within one campaign when `campaignId` is given.
+ */
+export function recipientWhere(filter: RecipientFilter | null | undefined, campaignId?: string): Prisma.RecipientWhereInput {
+  const filtered = entityWhere(filter, filterFields) as Prisma.RecipientWhereInput;
+  return campaignId === undefined ? filtered : { AND: [{ campaignId }, filtered] };
 }
 
-/**
- * One page of recipients matching `args.filter` (within one campaign when `campaignId` is
- * given), loaded with the Prisma `query` of the client's selection so relations come in
- * batched queries, not one per row.
- */
-export function listRecipients(
-  prisma: PrismaClient,
-  args: RecipientListArgs,
-  query: object,
-  campaignId?: string,
-): Promise<CountedConnection<Recipient>> {
-  const filtered = entityWhere(args.filter, filterFields);
-  const where: Prisma.RecipientWhereInput = campaignId === undefined ? filtered : { AND: [{ campaignId }, filtered] };
-  const orderBy = toOrderBy(args.sort, sortColumns, 'id', [{ field: 'createdAt' }]) as Prisma.RecipientOrderByWithRelationInput[];
-  return prismaPage<Recipient>({
-    args,
-    max: MAX_RECIPIENT_PAGE,
-    keyOf: (r) => r.id,
-    fetch: ({ cursor, ...paging }) =>
-      prisma.recipient.findMany({ ...query, where, orderBy, ...paging, ...(cursor ? { cursor: { id: cursor } } : {}) }),
-    count: () => prisma.recipient.count({ where }),
-  });
+/** Sort keys to a total Prisma orderBy (oldest first by default, then id). */
+export function recipientOrderBy(sort: readonly SortShape<RecipientSortField>[] | null | undefined): Prisma.RecipientOrderByWithRelationInput[] {
+  return toOrderBy(sort, sortColumns, 'id', [{ field: 'createdAt' }]) as Prisma.RecipientOrderByWithRelationInput[];
 }
 
 /** Anything that runs raw SQL: a PrismaClient or an interactive-transaction client. */

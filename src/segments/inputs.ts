@@ -1,8 +1,8 @@
 /** The SegmentType enum and the input types of segment queries and mutations. */
 import type { InputFieldBuilder, InputObjectRef } from '@pothos/core';
 import { builder } from '../graphql/builder.js';
-import { DateTimeFilter, IDFilter, StringFilter, enumFilter, logicalFields } from '../filters/typed.js';
-import { sortInput } from '../filters/typed-sort.js';
+import { DateTimeFilter, IDFilter, StringFilter, enumFilter, logicalFields } from '../graphql/typed-filters.js';
+import { sortInput } from '../graphql/sort-input.js';
 import type { SegmentKind } from './audience.js';
 import type { CreateSegmentInput as CreateShape, SegmentFilterShape, UpdateSegmentInput as UpdateShape } from './service.js';
 import type { SegmentTargetFilterShape } from './target-page.js';

@@ -1,9 +1,8 @@
 /** The Segment type, its list and lookups, and the segment mutations (spec §3). */
-import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { builder } from '../graphql/builder.js';
-import { typedListArgs } from '../graphql/list-args.js';
-import { countedConnection } from '../graphql/connections.js';
+import { MAX_LIST_PAGE, filterSortArgs } from '../graphql/list-args.js';
+import { countedConnection, pageLimit } from '../graphql/connections.js';
 import { errorsOf } from '../graphql/errors.js';
 import { CreateSegmentInput, SegmentFilter, SegmentSort, SegmentType, UpdateSegmentInput } from './inputs.js';
 import {
@@ -11,7 +10,8 @@ import {
   addSegmentTargets,
   createSegment,
   deleteSegment,
-  listSegments,
+  segmentOrderBy,
+  segmentWhere,
   removeSegmentTargets,
   segmentSize,
   updateSegment,
@@ -56,13 +56,22 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'Segment id.' }) },
     resolve: (query, _root, args, ctx) => ctx.prisma.segment.findUnique({ ...query, where: { id: String(args.id) } }),
   }),
-  segments: t.field({
-    type: SegmentConnection,
-    description: 'Segments matching a typed filter, sorted (default createdAt ASC) and paged.',
-    args: typedListArgs(SegmentFilter, SegmentSort, 'segments'),
-    resolve: (_root, args, ctx, info) =>
-      listSegments(ctx.prisma, args, queryFromInfo({ context: ctx, info, typeName: 'Segment', path: ['edges', 'node'] })),
-  }),
+  segments: t.prismaConnection(
+    {
+      type: 'Segment',
+      cursor: 'id',
+      description: 'Segments matching a typed filter, sorted (default CREATED_AT ASC) and paged.',
+      args: filterSortArgs(SegmentFilter, SegmentSort, 'segments'),
+      defaultSize: 100,
+      maxSize: pageLimit(MAX_LIST_PAGE),
+      resolve: async (query, _root, args, ctx) => {
+        const where = segmentWhere(args.filter);
+        return ctx.prisma.segment.findMany({ ...query, where, orderBy: await segmentOrderBy(ctx.prisma, where, args.sort) });
+      },
+      totalCount: (_root, args, ctx) => ctx.prisma.segment.count({ where: segmentWhere(args.filter) }),
+    },
+    SegmentConnection,
+  ),
 }));
 
 interface SegmentResult {

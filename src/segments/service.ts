@@ -7,14 +7,12 @@
  * write and every size read; it exists only to sort by size.
  */
 import { randomUUID } from 'node:crypto';
-import { Prisma, type PrismaClient, type Segment } from '../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { assertNoNul } from '../filters/fields.js';
 import { compileJsonFilter } from '../filters/json-filter.js';
 import { column, entityWhere, type LogicalFilter, type ScalarFilter } from '../filters/typed.js';
 import { toOrderBy, type SortShape } from '../filters/typed-sort.js';
-import type { CountedConnection } from '../graphql/connections.js';
-import { prismaPage, type PageArgs } from '../graphql/pagination.js';
 import { ID_PATTERN, checkJsonObject, checkString } from '../validation.js';
 import { audienceEntity, audienceHas, countAudience, type AudienceRule, type SegmentKind } from './audience.js';
 import { checkTargetIds, deleteTargets, insertTargets, requireTargets, storeSize, storeSizes, type Executor } from './targets.js';
@@ -24,8 +22,6 @@ const MAX_DESCRIPTION_LENGTH = 256;
 const MAX_FILTER_BYTES = 65_536;
 /** Before a sort by size, cached sizes are refreshed when at most this many segments match. */
 const MAX_SIZE_REFRESH = 1000;
-/** Largest page of segments. */
-const MAX_SEGMENT_PAGE = 1000;
 
 /**
  * A segment is in use while a campaign that is not COMPLETED or STOPPED lists it, and also
@@ -228,7 +224,7 @@ export interface SegmentFilterShape extends LogicalFilter<SegmentFilterShape> {
   updatedAt?: ScalarFilter<Date> | null;
 }
 
-export interface SegmentListArgs extends PageArgs {
+export interface SegmentListArgs {
   filter?: SegmentFilterShape | null;
   sort?: readonly SortShape<SegmentSortField>[] | null;
 }
@@ -258,23 +254,20 @@ async function refreshSizes(prisma: PrismaClient, where: Prisma.SegmentWhereInpu
   await storeSizes(prisma, sizes);
 }
 
-/** One page of segments; `query` is the Prisma selection of `edges.node`. */
-export async function listSegments(prisma: PrismaClient, args: SegmentListArgs, query: object): Promise<CountedConnection<Segment>> {
-  const where = entityWhere(args.filter, FILTER_FIELDS) as Prisma.SegmentWhereInput;
-  const orderBy = toOrderBy(args.sort, SORT_COLUMNS, 'id', [{ field: 'createdAt', direction: 'ASC' }]);
-  if (args.sort?.some((s) => s.field === 'size')) await refreshSizes(prisma, where);
-  return prismaPage<Segment>({
-    args,
-    max: MAX_SEGMENT_PAGE,
-    keyOf: (row) => row.id,
-    fetch: ({ cursor, ...paging }) =>
-      prisma.segment.findMany({
-        ...query,
-        where,
-        orderBy,
-        ...paging,
-        ...(cursor ? { cursor: { id: cursor } } : {}),
-      }),
-    count: () => prisma.segment.count({ where }),
-  });
+/** The Prisma where of a segments list (VALIDATION naming `filter.…` on misuse). */
+export function segmentWhere(filter: SegmentFilterShape | null | undefined): Prisma.SegmentWhereInput {
+  return entityWhere(filter, FILTER_FIELDS) as Prisma.SegmentWhereInput;
+}
+
+/**
+ * The Prisma orderBy of a segments list (oldest first by default, then id). Sorting by size
+ * reads the stored sizes, so they are refreshed first for up to 1,000 matching segments.
+ */
+export async function segmentOrderBy(
+  prisma: PrismaClient,
+  where: Prisma.SegmentWhereInput,
+  sort: SegmentListArgs['sort'],
+): Promise<Prisma.SegmentOrderByWithRelationInput[]> {
+  if (sort?.some((s) => s.field === 'size')) await refreshSizes(prisma, where);
+  return toOrderBy(sort, SORT_COLUMNS, 'id', [{ field: 'createdAt', direction: 'ASC' }]) as Prisma.SegmentOrderByWithRelationInput[];
 }

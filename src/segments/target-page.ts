@@ -10,8 +10,7 @@ import { FALSE_SQL, TRUE_SQL, andSql, notSql, orSql } from '../filters/json-filt
 import type { RawQueryable } from '../filters/json-page.js';
 import { MAX_FILTER_DEPTH, checkValues, type LogicalFilter, type ScalarFilter } from '../filters/typed.js';
 import { MAX_SORT_KEYS, type SortShape } from '../filters/typed-sort.js';
-import type { CountedConnection } from '../graphql/connections.js';
-import { prismaPage, type PageArgs } from '../graphql/pagination.js';
+import { keysetPage, type CountedConnection, type PageArgs } from '../paging.js';
 import { audiencePageSql, countAudience, type AudienceRule } from './audience.js';
 
 /** Largest page of segment targets (spec §2). */
@@ -88,7 +87,7 @@ export function targetPage(
   const where = targetFilterSql(args.filter); // validates once; branches compile it again over their own id
   if ((args.sort?.length ?? 0) > MAX_SORT_KEYS) throw new ValidationError(`sort may have at most ${MAX_SORT_KEYS} keys`, 'sort');
   const desc = args.sort?.[0]?.direction === 'DESC';
-  return prismaPage<string>({
+  return keysetPage<string>({
     args,
     max: MAX_TARGET_PAGE,
     keyOf: (id) => id,

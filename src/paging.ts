@@ -1,11 +1,26 @@
 /**
- * Relay paging over Prisma's cursor pagination: the cursor is the row's unique key, the
- * order is whatever `orderBy` the caller passes (it must end with the unique key so it
- * is total). `first/after` page forward, `last/before` backward.
+ * Relay-shaped keyset paging for lists that are not plain Prisma lists (a segment's live
+ * audience is raw SQL): the cursor is the row's unique key, the order is whatever the
+ * caller's `fetch` reads (it must end with the unique key so it is total). `first/after`
+ * page forward, `last/before` backward. Plain Prisma lists use plugin-prisma's
+ * `prismaConnection` instead (src/graphql/connections.ts).
  */
-import { ValidationError } from '../errors.js';
-import { pageSize } from '../validation.js';
-import type { CountedConnection } from './connections.js';
+import { ValidationError } from './errors.js';
+import { pageSize } from './validation.js';
+
+export interface PageInfoShape {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+/** A page of a connection; `totalCount` is a thunk so it costs a query only when selected. */
+export interface CountedConnection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: PageInfoShape;
+  totalCount: () => Promise<number>;
+}
 
 export interface PageArgs {
   first?: number | null;
@@ -30,18 +45,18 @@ export function decodeKeyCursor(cursor: string, path: string): string {
   throw new ValidationError(`${path} is not a valid cursor`, path);
 }
 
-export interface PrismaPageOptions<T> {
+export interface KeysetPageOptions<T> {
   args: PageArgs;
   /** Largest page a client may ask for. */
   max: number;
   keyOf: (row: T) => string;
-  /** Runs findMany with these paging arguments (spread them next to where/orderBy). */
+  /** Reads up to |take| rows after (or, with a negative take, before) the cursor's key, skipping the cursor row itself when `skip`. */
   fetch: (paging: { take: number; skip?: number; cursor?: string }) => Promise<T[]>;
   count: () => Promise<number>;
 }
 
 /** Loads one page and shapes it as a connection with a lazy totalCount. */
-export async function prismaPage<T>(options: PrismaPageOptions<T>): Promise<CountedConnection<T>> {
+export async function keysetPage<T>(options: KeysetPageOptions<T>): Promise<CountedConnection<T>> {
   const { args } = options;
   if (args.first != null && args.last != null) throw new ValidationError('Pass first or last, not both', 'last');
   if (args.after != null && args.before != null) throw new ValidationError('Pass after or before, not both', 'before');
