@@ -8,6 +8,7 @@ import { resolveApiSecret } from './auth/secret.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApiServer, type ApiServer } from './graphql/server.js';
+import { reportUnusedQueries } from './graphql/builder.js';
 import { startEventServices } from './events/services.js';
 import type { CampaignEvents } from './events/campaign-events.js';
 import { startScheduler, type Scheduler } from './delivery/scheduler.js';
@@ -34,6 +35,7 @@ export interface StartAppOptions {
 /** Starts every part `config.role` asks for. */
 export async function startApp(config: Config, options: StartAppOptions = {}): Promise<App> {
   const logger = createLogger(config.logLevel);
+  reportUnusedQueries(config.production ? null : (field) => logger.warn('prisma selection loaded but not used', { field }));
   const apiSecret = resolveApiSecret(config.apiSecret, config.dataDir);
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,

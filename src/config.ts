@@ -38,6 +38,8 @@ export interface Config {
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   logLevel: LogLevel;
+  /** NODE_ENV=production: development checks (Pothos' unused Prisma query warnings) are off. */
+  production: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -105,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookUrl: url(env, 'BEACON_WEBHOOK_URL', ['http:', 'https:']),
     webhookSecret: optional(env, 'BEACON_WEBHOOK_SECRET'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    production: env.NODE_ENV === 'production',
   };
 }

@@ -13,6 +13,13 @@ import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { Context } from './context.js';
 
+let unusedQueryReporter: ((field: string) => void) | null = null;
+
+/** Where plugin-prisma reports a selection loaded for a field that no resolver used (null: nowhere, as in production). */
+export function reportUnusedQueries(reporter: ((field: string) => void) | null): void {
+  unusedQueryReporter = reporter;
+}
+
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
   Context: Context;
@@ -81,6 +88,8 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+    // The schema is built at import, before the config is read: the API server decides
+    // (reportUnusedQueries) whether a Prisma selection that no resolver used is reported.
+    onUnusedQuery: (info) => unusedQueryReporter?.(`${info.parentType.name}.${info.fieldName}`),
   },
 });
