@@ -74,6 +74,16 @@ describe('query limits (graphql-armor + list-size cost)', () => {
     expect(firstError(await t.raw(unpaged))?.extensions).toMatchObject({ limit: 'maxCost' });
     // One page of 1,000 recipients with their users is an ordinary dashboard query.
     expect((await t.raw(`{ recipients(first: 1000) { ${USER_PAGE} } }`)).errors).toBeUndefined();
+    // A variable that does not fit is execution's usual error, not a cost refusal.
+    const missing = firstError(await t.raw('query ($n: Int!) { campaigns(first: $n) { totalCount } }'));
+    expect(missing?.message).toMatch(/"\$n" of required type "Int!" was not provided/);
+    expect(missing?.extensions?.limit).toBeUndefined();
+  });
+
+  test('fragments spread twice on every level (2^14 selections from a few hundred tokens) are refused, not walked', async () => {
+    const levels = Array.from({ length: 14 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ... on Query { ...F${i + 1} } }`);
+    const result = await t.raw(`{ ...F0 } ${levels.join(' ')} fragment F14 on Query { channels { totalCount } }`);
+    expect(firstError(result)).toMatchObject({ message: expect.stringMatching(/maximum allowed number of nodes/), extensions: { code: 'VALIDATION', limit: 'maxCost' } });
   });
 
   test('a query within the limits runs', async () => {
@@ -82,10 +92,13 @@ describe('query limits (graphql-armor + list-size cost)', () => {
     expect(result.data.channels.totalCount).toBe(0);
   });
 
-  test("graphql's standard introspection query (GraphiQL, codegen) is accepted", async () => {
-    const result = await t.raw(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
-    expect(result.errors).toBeUndefined();
-    expect(result.data.__schema.types.map((type: { name: string }) => type.name)).toContain('Campaign');
+  test("graphql's standard introspection query (GraphiQL, codegen) is accepted, in its plain and its fullest form", async () => {
+    const fullest = { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true };
+    for (const query of [getIntrospectionQuery(), getIntrospectionQuery(fullest)]) {
+      const result = await t.raw(query);
+      expect(result.errors).toBeUndefined();
+      expect(result.data.__schema.types.map((type: { name: string }) => type.name)).toContain('Campaign');
+    }
   });
 
   test('a subscription gets a tighter cost limit than a query, over graphql-ws and SSE', async () => {

@@ -21,7 +21,7 @@
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
-import { GraphQLError, getOperationAST, type ExecutionArgs, type ValidationContext } from 'graphql';
+import { GraphQLError, getOperationAST, getVariableValues, type ExecutionArgs, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { QueryLimits } from '../config.js';
 import { DEFAULT_PAGE_SIZE } from '../filters/json-page.js';
@@ -59,17 +59,14 @@ function costRefusal(args: ExecutionArgs, limits: QueryLimits): GraphQLError | n
   const operation = getOperationAST(args.document, args.operationName);
   if (!operation) return null; // execution reports the missing or ambiguous operation
   const limit = operation.operation === 'subscription' ? 'maxSubscriptionCost' : 'maxCost';
+  const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+  // Variables that do not fit their types: execution reports them as usual.
+  if (getVariableValues(args.schema, operation.variableDefinitions ?? [], variables).errors) return null;
   let cost: number;
   try {
-    cost = getComplexity({
-      schema: args.schema,
-      query: args.document,
-      operationName: operation.name?.value,
-      variables: (args.variableValues ?? {}) as Record<string, unknown>,
-      estimators: [listSizeEstimator],
-    });
+    cost = getComplexity({ schema: args.schema, query: args.document, operationName: operation.name?.value, variables, estimators: [listSizeEstimator] });
   } catch (error) {
-    // Variables that do not fit, or a document that expands past the counter's node budget.
+    // A document whose fragments expand past the counter's node budget (10,000 selections).
     if (error instanceof GraphQLError) return refusal(error.message, limit);
     throw error;
   }

@@ -66,7 +66,10 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
   let recording: string[] | null = null;
   let app: App;
   try {
-    app = await startApp(config, { logDestination, ...(options.recordQueries ? { onQuery: (q: string) => recording?.push(q) } : {}) });
+    app = await startApp(config, {
+      ...(options.logs ? { logDestination } : {}),
+      ...(options.recordQueries ? { onQuery: (q: string) => recording?.push(q) } : {}),
+    });
   } catch (error) {
     await database.drop();
     throw error;
