@@ -6,7 +6,7 @@
 import type { Config } from './config.js';
 import { resolveApiSecret } from './auth/secret.js';
 import { openDatabase, type Database } from './db/database.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type DestinationStream, type Logger } from './logger.js';
 import { startApiServer, type ApiServer } from './graphql/server.js';
 import { reportUnusedQueries } from './graphql/builder.js';
 import { startEventServices } from './events/services.js';
@@ -30,11 +30,13 @@ export interface StartAppOptions {
   /** Keep the embedded database in memory instead of `config.dataDir` (tests). */
   inMemory?: boolean;
   onQuery?: (query: string) => void;
+  /** Where log entries go instead of stderr (tests read them). */
+  logDestination?: DestinationStream;
 }
 
 /** Starts every part `config.role` asks for. */
 export async function startApp(config: Config, options: StartAppOptions = {}): Promise<App> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, options.logDestination);
   reportUnusedQueries(config.production ? null : (field) => logger.warn('prisma selection loaded but not used', { field }));
   const apiSecret = resolveApiSecret(config.apiSecret, config.dataDir);
   const db = await openDatabase({

@@ -8,6 +8,22 @@ import { resolve } from 'node:path';
 export type Role = 'all' | 'api' | 'worker';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+/** What one GraphQL operation may ask for (src/graphql/armor.ts enforces them). */
+export interface QueryLimits {
+  /** Lexical tokens in the document, counted while parsing. */
+  maxTokens: number;
+  /** Nesting of selections (introspection's `__schema` excluded). */
+  maxDepth: number;
+  /** Aliased fields per operation (`__typename` aliases are free). */
+  maxAliases: number;
+  /** Directives per operation. */
+  maxDirectives: number;
+  /** Cost of a query or mutation: every field 1, times the page size (`first`/`last`) above it. */
+  maxCost: number;
+  /** Cost of a subscription: re-run on every event, so kept far lower. */
+  maxSubscriptionCost: number;
+}
+
 export interface Config {
   /** Real PostgreSQL URL; undefined means the embedded PGlite database. */
   databaseUrl: string | undefined;
@@ -40,6 +56,7 @@ export interface Config {
   logLevel: LogLevel;
   /** NODE_ENV=production: development checks (Pothos' unused Prisma query warnings) are off. */
   production: boolean;
+  queryLimits: QueryLimits;
 }
 
 export class ConfigError extends Error {}
@@ -108,5 +125,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: optional(env, 'BEACON_WEBHOOK_SECRET'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     production: env.NODE_ENV === 'production',
+    queryLimits: {
+      maxTokens: integer(env, 'BEACON_MAX_TOKENS', 2000, 100, 100_000),
+      maxDepth: integer(env, 'BEACON_MAX_DEPTH', 12, 2, 100),
+      maxAliases: integer(env, 'BEACON_MAX_ALIASES', 15, 0, 1000),
+      maxDirectives: integer(env, 'BEACON_MAX_DIRECTIVES', 50, 0, 1000),
+      maxCost: integer(env, 'BEACON_MAX_COST', 100_000, 10, 10_000_000),
+      maxSubscriptionCost: integer(env, 'BEACON_MAX_SUBSCRIPTION_COST', 500, 10, 10_000_000),
+    },
   };
 }

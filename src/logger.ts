@@ -1,7 +1,10 @@
-/** A minimal leveled logger writing one JSON line per entry to stderr. */
+/**
+ * Leveled structured logs through pino: one JSON line per entry on stderr, shaped
+ * `{"level":"info","time":"<ISO 8601>","pid":…,"hostname":…,…data,"msg":"…"}`. An `err`
+ * field holding an Error is written with its type, message and stack (pino's serializer).
+ */
+import { pino, type DestinationStream } from 'pino';
 import type { LogLevel } from './config.js';
-
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface Logger {
   debug(msg: string, data?: Record<string, unknown>): void;
@@ -10,11 +13,23 @@ export interface Logger {
   error(msg: string, data?: Record<string, unknown>): void;
 }
 
-/** Creates a logger that drops entries below `level`. */
-export function createLogger(level: LogLevel): Logger {
-  const write = (at: Exclude<LogLevel, 'silent'>) => (msg: string, data?: Record<string, unknown>) => {
-    if (ORDER[at] < ORDER[level]) return;
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...data })}\n`);
-  };
+export type { DestinationStream };
+
+/**
+ * Creates a logger that drops entries below `level`, writing to `destination` (default
+ * stderr; tests pass a stream of their own to read the entries).
+ */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const log = pino(
+    {
+      level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Level names, not pino's numbers: readers (and test/helpers/worker-process.ts) match on them.
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    // Synchronous, as the entries were before pino: nothing is lost when the process exits or dies.
+    destination ?? pino.destination({ dest: 2, sync: true }),
+  );
+  const write = (at: Exclude<LogLevel, 'silent'>) => (msg: string, data?: Record<string, unknown>) => log[at](data ?? {}, msg);
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }

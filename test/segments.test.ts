@@ -7,7 +7,7 @@ import {
   DeleteSegmentDocument,
   RemoveSegmentTargetsDocument,
   SegmentDocument,
-  SegmentTargetsDocument,
+  SegmentTargetIdsDocument,
   UpdateSegmentDocument,
   UpsertUsersDocument,
   UsersDocument,
@@ -36,7 +36,7 @@ async function create(input: CreateSegmentInput) {
 }
 
 async function targetIds(id: string): Promise<string[]> {
-  const { segment } = await t.ok(SegmentTargetsDocument, { id, first: 10_000 });
+  const { segment } = await t.ok(SegmentTargetIdsDocument, { id, first: 10_000 });
   return segment!.targets.edges.map((e) => e.node.id);
 }
 

@@ -24,4 +24,6 @@ export interface AppServices {
 export interface Context extends AppServices {
   prisma: PrismaClient;
   auth: AuthState;
+  /** This request's id (src/graphql/request-id.ts): in the `x-request-id` header, INTERNAL errors and their log lines. */
+  requestId: string;
 }

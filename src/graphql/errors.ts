@@ -4,9 +4,13 @@
  * `extensions.code` says what kind it is. Internal details never reach a client.
  */
 import { PothosValidationError } from '@pothos/core';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, getOperationAST } from 'graphql';
+import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import { BeaconError, ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from './builder.js';
+import type { Context } from './context.js';
+import type { Logger } from '../logger.js';
+import { requestIdOf } from './request-id.js';
 
 export const ErrorCode = builder.enumType('ErrorCode', {
   description: 'Kind of an expected failure.',
@@ -59,10 +63,11 @@ export function errorsOf(...kinds: (keyof typeof ERROR_CLASSES)[]) {
 }
 
 /**
- * Yoga's `maskError`: BeaconErrors become coded top-level errors, GraphQL errors that
- * already carry a code pass, and anything else is INTERNAL with no details.
+ * The error a client may see as it is: BeaconErrors become coded top-level errors, GraphQL
+ * errors that already carry a code pass, and so do parse/validation errors. Anything else is
+ * unexpected (a bug, a database failure): null.
  */
-export function maskError(error: unknown, message: string): Error {
+function publicError(error: unknown): GraphQLError | null {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   const graphqlError = error instanceof GraphQLError ? error : undefined;
   if (original instanceof BeaconError) {
@@ -78,9 +83,64 @@ export function maskError(error: unknown, message: string): Error {
   }
   if (graphqlError?.extensions?.code) return graphqlError; // auth and limit errors carry their code
   if (graphqlError && !graphqlError.originalError) return graphqlError; // parse/validation errors
+  return null;
+}
+
+function internalError(error: unknown, message: string, requestId?: string): GraphQLError {
+  const graphqlError = error instanceof GraphQLError ? error : undefined;
   return new GraphQLError(message, {
     nodes: graphqlError?.nodes,
     path: graphqlError?.path,
-    extensions: { code: 'INTERNAL' },
+    extensions: { code: 'INTERNAL', ...(requestId ? { requestId } : {}) },
   });
+}
+
+/**
+ * Yoga's `maskError`, the last line: expected errors pass (see publicError), anything else is
+ * INTERNAL with no details. Errors of an operation reach it already masked and logged by
+ * `useUnexpectedErrors`, which knows the request.
+ */
+export function maskError(error: unknown, message: string): Error {
+  return publicError(error) ?? internalError(error, message);
+}
+
+const UNEXPECTED = 'Unexpected error.';
+
+/**
+ * Logs every unexpected error of an operation (HTTP, SSE or WebSocket) with its stack, the
+ * operation's name, the request id and the field path, and hands the client INTERNAL with
+ * the same `requestId`, so a report from a client leads to the log line. Runs before yoga's
+ * own masking (user plugins come first), while the operation's context is still at hand;
+ * failures while building the context are caught the same way.
+ */
+export function useUnexpectedErrors(logger: Logger): Plugin<Context> {
+  const report = (error: unknown, requestId: string, operationName: string | null | undefined): GraphQLError => {
+    const graphqlError = error instanceof GraphQLError ? error : undefined;
+    logger.error('unexpected error', {
+      requestId,
+      operationName: operationName ?? null,
+      path: graphqlError?.path?.join('.') ?? null,
+      err: graphqlError?.originalError ?? error,
+    });
+    return internalError(error, UNEXPECTED, requestId);
+  };
+  const mask: Parameters<typeof handleStreamOrSingleExecutionResult<Context>>[1] = ({ args, result, setResult }) => {
+    if (!result.errors?.some((error) => !publicError(error))) return;
+    const operationName = getOperationAST(args.document, args.operationName)?.name?.value;
+    const errors = result.errors.map((error) => (publicError(error) ? error : report(error, args.contextValue.requestId, operationName)));
+    setResult({ ...result, errors });
+  };
+  return {
+    onPluginInit({ registerContextErrorHandler }) {
+      registerContextErrorHandler(({ context, error, setError }) => {
+        if (publicError(error)) return;
+        const params = context.params as { operationName?: string } | undefined;
+        setError(report(error, requestIdOf(context.request as Request | undefined), params?.operationName));
+      });
+    },
+    onExecute: () => ({ onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, mask) }),
+    onSubscribe: () => ({
+      onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, mask),
+    }),
+  };
 }

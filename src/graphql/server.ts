@@ -11,8 +11,10 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { authenticate } from '../auth/tokens.js';
-import { maskError } from './errors.js';
-import { noNulStringsRule, nulInVariables, queryLimitsRule } from './limits.js';
+import { maskError, useUnexpectedErrors } from './errors.js';
+import { noNulStringsRule, nulInVariables } from './limits.js';
+import { armorPlugins } from './armor.js';
+import { requestIdOf, useRequestId } from './request-id.js';
 import { schema } from './schema.js';
 import type { AppServices, Context } from './context.js';
 
@@ -31,7 +33,6 @@ function refuseNulVariables(variables: unknown, stop: (result: { errors: GraphQL
 
 const useQueryLimits: Plugin = {
   onValidate({ addValidationRule }) {
-    addValidationRule(queryLimitsRule);
     addValidationRule(noNulStringsRule);
   },
   onExecute({ args, setResultAndStopExecution }) {
@@ -52,11 +53,12 @@ export async function startApiServer(services: AppServices & { apiSecret: string
     landingPage: false,
     maskedErrors: { maskError },
     logging: false,
-    plugins: [useQueryLimits],
+    plugins: [useQueryLimits, ...armorPlugins(shared.config.queryLimits), useRequestId, useUnexpectedErrors(shared.logger)],
     context: async ({ request, authorization }) => ({
       ...shared,
       prisma: shared.db.prisma,
       auth: await authenticate(authorization ?? request.headers.get('authorization'), apiSecret),
+      requestId: requestIdOf(request),
     }),
   });
 

@@ -12,6 +12,7 @@ import { startApp, type App } from '../../src/app.js';
 import { signServerToken, signUserToken } from '../../src/auth/tokens.js';
 import { createTestDatabase } from './database.js';
 import { TEST_SECRET } from './secret.js';
+import type { LogEntry } from './worker-process.js';
 
 export { TEST_SECRET };
 
@@ -34,6 +35,8 @@ export interface TestApp {
   raw(query: string, variables?: Record<string, unknown>, options?: { token?: string | null }): Promise<GraphQLResponse<any>>;
   /** Runs `fn` and returns the SQL Prisma sent meanwhile (needs `recordQueries`). */
   queriesDuring<T>(fn: () => Promise<T>): Promise<{ result: T; queries: string[] }>;
+  /** Log entries written so far (needs `logs`). */
+  readonly logs: readonly LogEntry[];
   close(): Promise<void>;
 }
 
@@ -43,6 +46,8 @@ export interface StartTestAppOptions {
   recordQueries?: boolean;
   /** Use this database (e.g. another test app's `app.db.url`) instead of a fresh one; it is not dropped on close. */
   databaseUrl?: string;
+  /** Collect log entries at this level and above in `logs` (default: none, LOG_LEVEL silent). */
+  logs?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 /** Starts Beacon on its own database (or `databaseUrl`); `close()` stops it and drops the database it created. */
@@ -53,13 +58,18 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     PORT: '0',
     BEACON_API_SECRET: TEST_SECRET,
     BEACON_DATA_DIR: mkdtempSync(join(tmpdir(), 'beacon-test-')),
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: options.logs ?? 'silent',
     ...options.env,
   });
+  const logs: LogEntry[] = [];
+  const logDestination = { write: (line: string) => void logs.push(JSON.parse(line) as LogEntry) };
   let recording: string[] | null = null;
   let app: App;
   try {
-    app = await startApp(config, options.recordQueries ? { onQuery: (q) => recording?.push(q) } : {});
+    app = await startApp(config, {
+      ...(options.logs ? { logDestination } : {}),
+      ...(options.recordQueries ? { onQuery: (q: string) => recording?.push(q) } : {}),
+    });
   } catch (error) {
     await database.drop();
     throw error;
@@ -93,6 +103,7 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
       return result.data!;
     },
     raw,
+    logs,
     async queriesDuring(fn) {
       if (!options.recordQueries) throw new Error('queriesDuring needs startTestApp({ recordQueries: true })');
       const queries: string[] = [];
