@@ -17,7 +17,8 @@ import { Segment } from '../segments/schema.js';
 import { CampaignStatusEnum, SenderModeEnum } from './enums.js';
 import { CampaignFilter, CampaignSort } from './filter.js';
 import { MAX_DESCRIPTION, MAX_NAME, MAX_SEGMENTS, MAX_TEMPLATE_MEMBERS, MAX_USER_IDS, type ChannelTemplate, type MessageTemplate } from './input.js';
-import { MAX_CAMPAIGN_PAGE, campaignStats, createCampaign, deleteCampaign, listCampaigns, updateCampaign, type CampaignListArgs, type CampaignStats } from './service.js';
+import { MAX_CAMPAIGN_PAGE, createCampaign, deleteCampaign, listCampaigns, updateCampaign, type CampaignListArgs } from './service.js';
+import { campaignStats, type CampaignStats } from './stats.js';
 
 const MessageTemplateRef = builder.objectRef<MessageTemplate>('MessageTemplate').implement({
   description: 'The message a campaign sends; `text` is a template (`{{ user.name }}`).',
