@@ -118,7 +118,10 @@ export async function transitionCampaign(
     return count === 1;
   };
   if (!announced) return move(db);
-  return '$transaction' in db ? db.$transaction(move) : move(db);
+  if (!('$transaction' in db)) return move(db);
+  // The UPDATE may wait on the campaign's row lock as long as a plain one would (a stop
+  // waits for a materialization holding it), so Prisma's 2 s / 5 s defaults do not apply.
+  return db.$transaction(move, { maxWait: 30_000, timeout: 600_000 });
 }
 
 /**

@@ -22,9 +22,8 @@
  *
  * Headers: `X-Beacon-Delivery` (the event id, the same on every attempt: receivers
  * deduplicate on it, as on the body's `id`), `X-Beacon-Event` (type), `X-Beacon-Attempt`
- * (1, 2, …), `X-Beacon-Timestamp` (Unix seconds), and without a secret nothing else;
- * with BEACON_WEBHOOK_SECRET, `X-Beacon-Signature: sha256=<hex HMAC-SHA256 of the exact
- * body>`.
+ * (1, 2, …), `X-Beacon-Timestamp` (Unix seconds), and with BEACON_WEBHOOK_SECRET
+ * `X-Beacon-Signature: sha256=<hex HMAC-SHA256 of the exact body>`.
  */
 import { createHmac } from 'node:crypto';
 import type pg from 'pg';
