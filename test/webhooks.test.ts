@@ -83,7 +83,7 @@ const row = async (id: string) =>
   (await pool.query<{ attempts: number; next_attempt_at: Date | null; delivered_at: Date | null; last_error: string | null }>('SELECT * FROM webhook_outbox WHERE id = $1', [id])).rows[0]!;
 
 /** Drains as the job would, again and again, until `done` holds. */
-async function drainUntil(outbox: WebhookOutbox, done: () => boolean, timeoutMs = 5000) {
+async function drainUntil(outbox: WebhookOutbox, done: () => boolean, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (${received.length} requests)`);
