@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase } from './helpers/database.js';
 import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { eventually, holdSender, messageRows, pglite, recipientRows, runCampaign } from './helpers/delivery-extra.js';
+import { killAllWorkers, startWorker, workerReport } from './helpers/worker-process.js';
 import { DeleteCampaignDocument, ResumeCampaignDocument, RetryFailedRecipientsDocument, StopCampaignDocument } from './generated/graphql.js';
 
 const SECRET = 'delivery-webhook-secret';
@@ -294,6 +295,31 @@ describe('durability', () => {
     } finally {
       await database.drop();
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  });
+
+  test.skipIf(pglite)('the events an API-only process writes are sent by a worker process', async () => {
+    const env = { ...WEBHOOK_ENV, BEACON_WEBHOOK_URL: t.app.config.webhookUrl! };
+    const api = await startTestApp({ env: { ...env, BEACON_ROLE: 'api' } });
+    try {
+      const worker = await startWorker({ databaseUrl: api.app.db.url, env });
+      const users = await seedUsers(api, 'ap', 2);
+      const { id } = await runCampaign(api, campaignInput('ap', users));
+      await hookOf(id, 'campaign.completed');
+      // campaign.started was written by the API's startCampaign, campaign.completed by the worker's lane.
+      expect(hooksOf(id).map((h) => h.body.type)).toEqual(['campaign.started', 'campaign.completed']);
+      const sent = await eventually(async () => {
+        const rows = await outboxOf(api, id);
+        return rows.every((e) => e.deliveredAt) ? rows : undefined;
+      }, 'events recorded as delivered');
+      expect(sent.map((e) => e.attempts)).toEqual([1, 1]);
+      expect(worker.exited).toBe(false);
+    } catch (error) {
+      console.error(`worker output:\n${workerReport()}`);
+      throw error;
+    } finally {
+      await killAllWorkers();
+      await api.close();
     }
   });
 });
