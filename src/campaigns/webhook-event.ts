@@ -15,12 +15,12 @@ import { campaignStats } from './stats.js';
 export type CampaignWebhookType = 'campaign.started' | 'campaign.completed' | 'campaign.stopped';
 
 /** A campaign row with its segment ids in order: what the payload is rendered from. */
-export type WebhookCampaign = CampaignRow & { segments: { segmentId: string }[] };
+type WebhookCampaign = CampaignRow & { segments: { segmentId: string }[] };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The body's `campaign`: public fields and stats, snake_case like Stream's. */
-export function webhookCampaign(c: WebhookCampaign): Prisma.InputJsonObject {
+function webhookCampaign(c: WebhookCampaign): Prisma.InputJsonObject {
   const stats = campaignStats(c);
   return {
     id: c.id,

@@ -76,7 +76,7 @@ export function retryDelay(attempt: number, baseMs: number, maxMs: number, rando
 }
 
 /** `sha256=<hex>` of `body` under `secret`: what X-Beacon-Signature carries. */
-export function signWebhookBody(body: string, secret: string): string {
+function signWebhookBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
