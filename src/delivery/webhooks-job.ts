@@ -1,10 +1,11 @@
 /**
  * The `webhooks.send` job: drains the webhook outbox (src/events/webhook-outbox.ts). It is
- * queued right after every transition that writes an event (`wake`, from any process:
- * Agenda's NOTIFY starts it on a worker at once), and repeats every BEACON_WEBHOOK_RETRY_MS
- * on worker processes for retries that came due and for events whose wake was lost (a
- * process that died between its commit and the wake). One runs at a time per worker;
- * several workers drain side by side (the outbox claims with SKIP LOCKED).
+ * queued right after every transition that writes an event (`wake`: a worker starts it at
+ * once through Agenda's NOTIFY, or at its next poll when an API-only process, which does not
+ * notify, queued it), and repeats every BEACON_WEBHOOK_RETRY_MS on worker processes for
+ * retries that came due and for events whose wake was lost (a process that died between
+ * its commit and the wake). One runs at a time per worker; several workers drain side by
+ * side (the outbox claims with SKIP LOCKED).
  */
 import type { Agenda, Job } from 'agenda';
 import type { Config } from '../config.js';
