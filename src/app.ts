@@ -45,15 +45,17 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     logger,
     onQuery: options.onQuery,
   });
-  // Event services (pub/sub, campaign events, webhooks) start before and stop after the API.
+  // Event services (pub/sub, campaign events) start before and stop after the API.
   const eventServices = await startEventServices(config, logger).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });
-  const { events, webhooks } = eventServices;
-  const hooks = deliveryHooks(db.prisma, events, webhooks, logger);
+  const { events } = eventServices;
   let api: ApiServer | null = null;
   let scheduler: Scheduler | null = null;
+  // The scheduler runs the webhook job and needs the hooks, so the wake finds it at call time.
+  const webhooks = { enabled: config.webhookUrl !== undefined, wake: async () => scheduler?.wakeWebhooks() };
+  const hooks = deliveryHooks(events, webhooks, logger);
   try {
     scheduler = await startScheduler({ config, db, logger, hooks, work: config.role !== 'api' });
     if (config.role !== 'worker') {

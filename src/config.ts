@@ -51,8 +51,13 @@ export interface Config {
   jobPollMs: number;
   /** How long a job's lock lasts without a touch before another worker may take it over, in ms. */
   jobLockMs: number;
+  /** Where campaign webhooks are POSTed; undefined: none are written or sent. */
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
+  /** Attempts per webhook event, the first included, before it is given up. */
+  webhookAttempts: number;
+  /** Delay before a webhook's first retry in ms (doubled each time, at most 1 h); also how often workers look for due retries. */
+  webhookRetryMs: number;
   logLevel: LogLevel;
   /** NODE_ENV=production: development checks (Pothos' unused Prisma query warnings) are off. */
   production: boolean;
@@ -123,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: integer(env, 'BEACON_JOB_LOCK_MS', 60_000, 1000, 3_600_000),
     webhookUrl: url(env, 'BEACON_WEBHOOK_URL', ['http:', 'https:']),
     webhookSecret: optional(env, 'BEACON_WEBHOOK_SECRET'),
+    webhookAttempts: integer(env, 'BEACON_WEBHOOK_ATTEMPTS', 12, 1, 100),
+    webhookRetryMs: integer(env, 'BEACON_WEBHOOK_RETRY_MS', 5000, 10, 3_600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     production: env.NODE_ENV === 'production',
     queryLimits: {

@@ -3,6 +3,7 @@ import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { InvalidStateError, NotFoundError } from '../src/errors.js';
 import { CampaignStatus } from '../src/generated/prisma/enums.js';
 import {
+  ANNOUNCED,
   TRANSITIONS,
   assertTransition,
   canDelete,
@@ -67,6 +68,10 @@ describe('the transition table', () => {
   test('campaigns are editable while DRAFT or SCHEDULED and deletable unless IN_PROGRESS', () => {
     expect(STATUSES.filter(canUpdate)).toEqual(['DRAFT', 'SCHEDULED']);
     expect(STATUSES.filter((s) => !canDelete(s))).toEqual(['IN_PROGRESS']);
+  });
+
+  test('start and begin announce campaign.started, complete campaign.completed, stop campaign.stopped; nothing else announces', () => {
+    expect(ANNOUNCED).toEqual({ start: 'campaign.started', begin: 'campaign.started', complete: 'campaign.completed', stop: 'campaign.stopped' });
   });
 
   test('startAction schedules only a start time in the future', () => {
@@ -138,5 +143,90 @@ describe('guarded transitions in the database', () => {
       path: ['id'],
     });
     await expect(requireTransition(prisma, 'nope', 'stop')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('the webhook event a transition writes with it', () => {
+  let t: TestApp;
+  let prisma: PrismaClient;
+  beforeAll(async () => {
+    t = await startTestApp();
+    prisma = t.app.db.prisma;
+  });
+  afterAll(() => t?.close());
+
+  const make = (id: string, status: CampaignStatus, extra: { skipWebhook?: boolean } = {}) =>
+    prisma.campaign.create({ data: { id, name: id, status, messageTemplate: { text: 'hi' }, ...extra } });
+  const events = (campaignId: string) => prisma.webhookOutbox.findMany({ where: { campaignId }, orderBy: { seq: 'asc' } });
+
+  test('an announcing transition writes exactly one event, with the campaign as the transition left it', async () => {
+    await make('w-1', 'IN_PROGRESS');
+    const completedAt = new Date('2026-05-01T00:00:00Z');
+    expect(await transitionCampaign(prisma, 'w-1', 'complete', { completedAt }, {}, true)).toBe(true);
+    const [event, ...more] = await events('w-1');
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({ type: 'campaign.completed', attempts: 0, deliveredAt: null, nextAttemptAt: expect.any(Date) });
+    expect(event!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(event!.payload).toMatchObject({ id: 'w-1', status: 'COMPLETED', completed_at: completedAt.toISOString(), segment_ids: [], stats: { progress: 1 } });
+    // A later change to the campaign does not change the event already written.
+    await prisma.campaign.update({ where: { id: 'w-1' }, data: { name: 'renamed' } });
+    expect((await events('w-1'))[0]!.payload).toMatchObject({ name: 'w-1' });
+  });
+
+  test('a transition whose guard fails writes nothing; nor does one without webhooks, a silent action, or a skipWebhook campaign', async () => {
+    await make('w-2', 'DRAFT');
+    expect(await transitionCampaign(prisma, 'w-2', 'complete', {}, {}, true)).toBe(false);
+    await expect(requireTransition(prisma, 'w-2', 'stop', {}, true)).rejects.toBeInstanceOf(InvalidStateError);
+    expect(await events('w-2')).toEqual([]);
+    expect(await transitionCampaign(prisma, 'w-2', 'start')).toBe(true);
+    expect(await transitionCampaign(prisma, 'w-2', 'fail', {}, {}, true)).toBe(true);
+    await make('w-3', 'STOPPED');
+    expect(await transitionCampaign(prisma, 'w-3', 'resume', {}, {}, true)).toBe(true);
+    await make('w-4', 'IN_PROGRESS', { skipWebhook: true });
+    expect(await transitionCampaign(prisma, 'w-4', 'complete', {}, {}, true)).toBe(true);
+    expect(await prisma.webhookOutbox.count({ where: { campaignId: { in: ['w-2', 'w-3', 'w-4'] } } })).toBe(0);
+  });
+
+  test('of racing transitions, only the winner writes its event', async () => {
+    await make('w-5', 'IN_PROGRESS');
+    const results = await Promise.all([
+      transitionCampaign(prisma, 'w-5', 'stop', {}, {}, true),
+      transitionCampaign(prisma, 'w-5', 'complete', {}, {}, true),
+      transitionCampaign(prisma, 'w-5', 'complete', {}, {}, true),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const status = (await prisma.campaign.findUniqueOrThrow({ where: { id: 'w-5' } })).status;
+    expect((await events('w-5')).map((e) => e.type)).toEqual([status === 'STOPPED' ? 'campaign.stopped' : 'campaign.completed']);
+  });
+
+  test('inside a transaction the event commits or rolls back with it', async () => {
+    await make('w-6', 'IN_PROGRESS');
+    await expect(
+      prisma.$transaction(async (tx) => {
+        expect(await transitionCampaign(tx, 'w-6', 'stop', { stoppedAt: new Date() }, {}, true)).toBe(true);
+        expect(await tx.webhookOutbox.count({ where: { campaignId: 'w-6' } })).toBe(1);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect((await prisma.campaign.findUniqueOrThrow({ where: { id: 'w-6' } })).status).toBe('IN_PROGRESS');
+    expect(await events('w-6')).toEqual([]);
+    await prisma.$transaction((tx) => transitionCampaign(tx, 'w-6', 'stop', { stoppedAt: new Date() }, {}, true));
+    expect((await events('w-6')).map((e) => e.type)).toEqual(['campaign.stopped']);
+  });
+
+  test('a failed event write rolls the transition back', async () => {
+    await make('w-7', 'IN_PROGRESS');
+    // A trigger that refuses the insert stands in for any failure after the UPDATE.
+    await prisma.$executeRawUnsafe(`
+      CREATE FUNCTION refuse_w7() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.campaign_id = 'w-7' THEN RAISE EXCEPTION 'outbox refused'; END IF; RETURN NEW; END $$`);
+    await prisma.$executeRawUnsafe('CREATE TRIGGER refuse_w7 BEFORE INSERT ON webhook_outbox FOR EACH ROW EXECUTE FUNCTION refuse_w7()');
+    try {
+      await expect(transitionCampaign(prisma, 'w-7', 'complete', {}, {}, true)).rejects.toThrow(/outbox refused/);
+      expect((await prisma.campaign.findUniqueOrThrow({ where: { id: 'w-7' } })).status).toBe('IN_PROGRESS');
+    } finally {
+      await prisma.$executeRawUnsafe('DROP TRIGGER refuse_w7 ON webhook_outbox');
+      await prisma.$executeRawUnsafe('DROP FUNCTION refuse_w7()');
+    }
   });
 });

@@ -49,7 +49,7 @@ export async function startCampaign(deps: LifecycleDeps, id: string, scheduledFo
     scheduledFor: scheduledFor ?? null,
     stopAt: stopAt ?? null,
     ...(action === 'start' ? { startedAt: now } : {}),
-  });
+  }, deps.hooks.webhooks);
   reportTransition(deps.hooks, id, action);
   await deps.scheduler.scheduleStart(id, action === 'schedule' ? scheduledFor! : undefined);
   if (stopAt) await deps.scheduler.scheduleStopAt(id, stopAt);
@@ -63,7 +63,7 @@ export async function startCampaign(deps: LifecycleDeps, id: string, scheduledFo
 export async function stopCampaign(deps: LifecycleDeps, id: string): Promise<void> {
   const campaign = await requireCampaign(deps.prisma, id);
   assertTransition(campaign.status, 'stop', 'id');
-  await requireTransition(deps.prisma, id, 'stop', { stoppedAt: new Date() });
+  await requireTransition(deps.prisma, id, 'stop', { stoppedAt: new Date() }, deps.hooks.webhooks);
   reportTransition(deps.hooks, id, 'stop');
   await deps.scheduler.cancelTimers(id);
 }

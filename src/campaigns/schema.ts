@@ -16,7 +16,8 @@ import { CampaignStatusEnum, SenderModeEnum } from './enums.js';
 import { campaignOrderBy, campaignWhere, type CampaignFilterShape, type CampaignSortShape } from './filter.js';
 import { CampaignFilter, CampaignSort } from './filter.schema.js';
 import { MAX_DESCRIPTION, MAX_NAME, MAX_SEGMENTS, MAX_TEMPLATE_MEMBERS, MAX_USER_IDS, type ChannelTemplate, type MessageTemplate } from './input.js';
-import { campaignStats, createCampaign, deleteCampaign, updateCampaign, type CampaignStats } from './service.js';
+import { createCampaign, deleteCampaign, updateCampaign } from './service.js';
+import { campaignStats, type CampaignStats } from './stats.js';
 
 const MessageTemplateRef = builder.objectRef<MessageTemplate>('MessageTemplate').implement({
   description: 'The message a campaign sends; `text` is a template (`{{ user.name }}`).',

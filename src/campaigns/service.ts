@@ -1,13 +1,12 @@
 /**
- * Campaign management: create, update, delete, list, and the stats derived from the
- * counter columns. Status changes go through ./status.ts; delivery lives elsewhere.
+ * Campaign management: create, update, delete and list (stats: ./stats.ts).
+ * Status changes go through ./status.ts; delivery lives elsewhere.
  * Writes re-check the status in the same statement that writes (`updateMany`/`deleteMany`
  * guarded by status), so a campaign that starts meanwhile is never edited or deleted.
  */
 import { randomUUID } from 'node:crypto';
-import { Prisma, type Campaign as CampaignRow, type PrismaClient } from '../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors.js';
-import { campaignOrderBy, campaignWhere, type CampaignFilterShape, type CampaignSortShape } from './filter.js';
 import { checkCampaignId, validateCampaignInput, type CampaignChanges, type CampaignInput } from './input.js';
 import { UNDELETABLE_STATUSES, UPDATABLE_STATUSES, canUpdate } from './status.js';
 
@@ -84,42 +83,4 @@ export async function deleteCampaign(prisma: PrismaClient, id: string): Promise<
   const { count } = await prisma.campaign.deleteMany({ where: { id, status: { notIn: [...UNDELETABLE_STATUSES] } } });
   if (count === 0) return refuse(prisma, id, DELETE_RULE);
   return id;
-}
-
-export interface CampaignStats {
-  recipientsTotal: number;
-  pending: number;
-  messagesSent: number;
-  messagesErrored: number;
-  channelsCreated: number;
-  usersSent: number;
-  usersRead: number;
-  readRatio: number;
-  progress: number;
-  startedAt: Date | null;
-  completedAt: Date | null;
-}
-
-type StatsSource = Pick<
-  CampaignRow,
-  'status' | 'recipientsTotal' | 'messagesSent' | 'messagesErrored' | 'recipientsSkipped' | 'channelsCreated' | 'usersSent' | 'usersRead' | 'startedAt' | 'completedAt'
->;
-
-/** Stats from the counter columns: pending = total − sent − errored − skipped; progress 0..1. */
-export function campaignStats(c: StatsSource): CampaignStats {
-  const pending = Math.max(0, c.recipientsTotal - c.messagesSent - c.messagesErrored - c.recipientsSkipped);
-  const progress = c.recipientsTotal > 0 ? (c.recipientsTotal - pending) / c.recipientsTotal : c.status === 'COMPLETED' ? 1 : 0;
-  return {
-    recipientsTotal: c.recipientsTotal,
-    pending,
-    messagesSent: c.messagesSent,
-    messagesErrored: c.messagesErrored,
-    channelsCreated: c.channelsCreated,
-    usersSent: c.usersSent,
-    usersRead: c.usersRead,
-    readRatio: c.usersSent > 0 ? c.usersRead / c.usersSent : 0,
-    progress,
-    startedAt: c.startedAt,
-    completedAt: c.completedAt,
-  };
 }

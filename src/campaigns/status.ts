@@ -16,11 +16,13 @@
  *
  * The database is the source of truth: `transitionCampaign` moves a row only if its
  * current status allows the action, in one UPDATE, so two workers (or a stop racing a
- * completion) cannot both win.
+ * completion) cannot both win. The actions in ANNOUNCED also write their webhook to the
+ * outbox in the same transaction (./webhook-event.ts) when webhooks are configured.
  */
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { CampaignStatus } from '../generated/prisma/enums.js';
+import { recordWebhook, type CampaignWebhookType } from './webhook-event.js';
 
 /** What can happen to a campaign. */
 export type CampaignAction = 'start' | 'schedule' | 'begin' | 'complete' | 'stop' | 'resume' | 'retry' | 'fail';
@@ -42,6 +44,14 @@ export const TRANSITIONS: Readonly<Record<CampaignAction, Transition>> = {
   resume: { from: [STOPPED], to: IN_PROGRESS },
   retry: { from: [COMPLETED], to: IN_PROGRESS },
   fail: { from: [SCHEDULED, IN_PROGRESS], to: FAILED },
+};
+
+/** The webhook each announcing action sends (spec §7); the other actions send none. */
+export const ANNOUNCED: Readonly<Partial<Record<CampaignAction, CampaignWebhookType>>> = {
+  start: 'campaign.started',
+  begin: 'campaign.started',
+  complete: 'campaign.completed',
+  stop: 'campaign.stopped',
 };
 
 /** Statuses in which a campaign's settings may still change. */
@@ -81,11 +91,14 @@ export function startAction(scheduledFor: Date | null | undefined, now: Date = n
   return scheduledFor && scheduledFor.getTime() > now.getTime() ? 'schedule' : 'start';
 }
 
-type CampaignDb = Pick<PrismaClient, 'campaign'> | Pick<Prisma.TransactionClient, 'campaign'>;
+type CampaignDb = PrismaClient | Prisma.TransactionClient;
 
 /**
  * Guarded transition in one UPDATE: moves campaign `id` to the action's status only if its
  * current status allows the action, writing `extra` (timestamps, failureReason) alongside.
+ * With `webhooks` (BEACON_WEBHOOK_URL is set), an action in ANNOUNCED also writes its
+ * webhook to the outbox, in one transaction with the UPDATE (inside `db`'s when `db` is a
+ * transaction): the event commits exactly when the transition does.
  * Returns whether it moved; false means the campaign is missing or in another status.
  */
 export async function transitionCampaign(
@@ -95,10 +108,20 @@ export async function transitionCampaign(
   extra: Omit<Prisma.CampaignUpdateManyMutationInput, 'status'> = {},
   /** A further condition the row must meet (e.g. no PENDING recipients left, to complete). */
   condition: Prisma.CampaignWhereInput = {},
+  webhooks = false,
 ): Promise<boolean> {
   const { from, to } = TRANSITIONS[action];
-  const { count } = await db.campaign.updateMany({ where: { ...condition, id, status: { in: [...from] } }, data: { ...extra, status: to } });
-  return count === 1;
+  const announced = webhooks ? ANNOUNCED[action] : undefined;
+  const move = async (tx: Prisma.TransactionClient) => {
+    const { count } = await tx.campaign.updateMany({ where: { ...condition, id, status: { in: [...from] } }, data: { ...extra, status: to } });
+    if (count === 1 && announced) await recordWebhook(tx, announced, id);
+    return count === 1;
+  };
+  // Nothing to write with it, or already inside the caller's transaction.
+  if (!announced || !('$transaction' in db)) return move(db);
+  // The UPDATE may wait on the campaign's row lock as long as a plain one would (a stop
+  // waits for a materialization holding it), so Prisma's 2 s / 5 s defaults do not apply.
+  return db.$transaction(move, { maxWait: 30_000, timeout: 600_000 });
 }
 
 /**
@@ -111,10 +134,11 @@ export async function requireTransition(
   id: string,
   action: CampaignAction,
   extra: Omit<Prisma.CampaignUpdateManyMutationInput, 'status'> = {},
+  webhooks = false,
   path = 'id',
 ): Promise<CampaignStatus> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    if (await transitionCampaign(db, id, action, extra)) return TRANSITIONS[action].to;
+    if (await transitionCampaign(db, id, action, extra, {}, webhooks)) return TRANSITIONS[action].to;
     const current = await db.campaign.findUnique({ where: { id }, select: { status: true } });
     if (!current) throw new NotFoundError(`Campaign ${id} does not exist`, path);
     assertTransition(current.status, action, path);

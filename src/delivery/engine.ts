@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { CampaignStatus } from '../generated/prisma/enums.js';
-import { TRANSITIONS, transitionCampaign, type CampaignAction } from '../campaigns/status.js';
+import { ANNOUNCED, TRANSITIONS, transitionCampaign, type CampaignAction } from '../campaigns/status.js';
+import type { CampaignWebhookType } from '../campaigns/webhook-event.js';
 import type { Logger } from '../logger.js';
 import { deliverBatch } from './batch.js';
 import { materializeRecipients } from './materialize.js';
@@ -23,8 +24,10 @@ import type { RateLimiter } from './rate-limit.js';
 export interface DeliveryHooks {
   /** After any committed status or counter change. */
   changed(campaignId: string, status: CampaignStatus): void;
-  /** After a committed transition that webhooks announce. */
-  announce(type: 'campaign.started' | 'campaign.completed' | 'campaign.stopped', campaignId: string): void;
+  /** After a committed transition that webhooks announce: wakes the outbox sender. */
+  announce(type: CampaignWebhookType, campaignId: string): void;
+  /** Whether announced transitions write their webhook to the outbox (BEACON_WEBHOOK_URL is set). */
+  readonly webhooks: boolean;
 }
 
 export interface EngineDeps {
@@ -39,18 +42,11 @@ export interface EngineDeps {
   enqueueLanes(campaignId: string): Promise<void>;
 }
 
-const ANNOUNCED: Partial<Record<CampaignAction, 'campaign.started' | 'campaign.completed' | 'campaign.stopped'>> = {
-  start: 'campaign.started',
-  begin: 'campaign.started',
-  complete: 'campaign.completed',
-  stop: 'campaign.stopped',
-};
-
 /** Reports a committed transition: a live event, and the webhook the action announces. */
 export function reportTransition(hooks: DeliveryHooks, campaignId: string, action: CampaignAction): void {
   hooks.changed(campaignId, TRANSITIONS[action].to);
   const type = ANNOUNCED[action];
-  if (type) hooks.announce(type, campaignId);
+  if (type && hooks.webhooks) hooks.announce(type, campaignId);
 }
 
 /** Applies a transition and, if it moved, reports it; returns whether it moved. */
@@ -61,7 +57,7 @@ export async function moveCampaign(
   extra: Parameters<typeof transitionCampaign>[3] = {},
   condition: Parameters<typeof transitionCampaign>[4] = {},
 ): Promise<boolean> {
-  const moved = await transitionCampaign(deps.prisma, campaignId, action, extra, condition);
+  const moved = await transitionCampaign(deps.prisma, campaignId, action, extra, condition, deps.hooks.webhooks);
   if (moved) reportTransition(deps.hooks, campaignId, action);
   return moved;
 }

@@ -1,23 +1,26 @@
-/** Connects delivery's reports to the live events and the outbound webhooks. */
-import type { PrismaClient } from '../generated/prisma/client.js';
+/** Connects delivery's reports to the live events and the webhook outbox's sender. */
 import type { CampaignEvents } from '../events/campaign-events.js';
-import { campaignWebhookInclude, type Webhooks } from '../events/webhooks.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryHooks } from './engine.js';
 
-/** Hooks that publish `campaignUpdated` events and send webhooks (never throwing into delivery). */
-export function deliveryHooks(prisma: PrismaClient, events: CampaignEvents, webhooks: Webhooks, logger: Logger): DeliveryHooks {
+export interface WebhookWake {
+  /** Whether webhooks are configured (transitions then write outbox events). */
+  enabled: boolean;
+  /** Starts a drain of the outbox. */
+  wake(): Promise<void>;
+}
+
+/** Hooks that publish `campaignUpdated` events and wake the webhook sender (never throwing into delivery). */
+export function deliveryHooks(events: CampaignEvents, webhooks: WebhookWake, logger: Logger): DeliveryHooks {
   return {
+    webhooks: webhooks.enabled,
     changed(campaignId, status) {
       events.campaignChanged(campaignId, status);
     },
     announce(type, campaignId) {
-      prisma.campaign
-        .findUnique({ where: { id: campaignId }, include: campaignWebhookInclude })
-        .then((campaign) => {
-          if (campaign) webhooks.sendCampaignWebhook(type, campaign);
-        })
-        .catch((error: unknown) => logger.error('webhook not queued', { campaignId, type, error: String(error) }));
+      // The event committed with the transition; a lost wake only delays it to the next
+      // retry beat (BEACON_WEBHOOK_RETRY_MS).
+      webhooks.wake().catch((error: unknown) => logger.warn('webhook sender not woken', { type, campaignId, error: String(error) }));
     },
   };
 }

@@ -13,6 +13,8 @@ export const JOBS = {
   deliver: 'campaign.deliver',
   /** At `stopAt`: stops the campaign if it is still scheduled or running. */
   stopAt: 'campaign.stopAt',
+  /** Sends the due campaign webhooks of the outbox (no payload; see webhooks-job.ts). */
+  webhooks: 'webhooks.send',
 } as const;
 
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

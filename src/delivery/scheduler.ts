@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { JOB_RETRY, JOBS, parseCampaignJobPayload, type CampaignJobPayload } from './jobs.js';
 import { failCampaign, runDeliver, runStart, runStopAt, type DeliveryHooks, type EngineDeps } from './engine.js';
 import { RateLimiter } from './rate-limit.js';
+import { defineWebhookJob } from './webhooks-job.js';
 
 export interface Scheduler {
   /** Queues campaign.start at `when` (now when omitted). */
@@ -21,6 +22,8 @@ export interface Scheduler {
   enqueueLanes(campaignId: string): Promise<void>;
   /** Removes the campaign's queued start/stop-at jobs (stop, delete). */
   cancelTimers(campaignId: string): Promise<void>;
+  /** Queues a drain of the webhook outbox (after a transition wrote an event). */
+  wakeWebhooks(): Promise<void>;
   /** Stops taking jobs and waits for running ones to finish their current step. */
   stop(): Promise<void>;
 }
@@ -92,6 +95,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     async (job: Job<unknown>) => runDeliver(deps, payload(job).campaignId, () => job.touch()),
     slots(config.deliveryConcurrency),
   );
+  const webhooks = await defineWebhookJob(agenda, { config, db, logger, work: options.work });
   if (options.work) await agenda.start();
 
   return {
@@ -107,7 +111,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     async cancelTimers(campaignId) {
       await agenda.cancel({ names: [JOBS.start, JOBS.stopAt], data: { campaignId } });
     },
+    wakeWebhooks: () => webhooks.wake(),
     async stop() {
+      await webhooks.close();
       await agenda.stop(false);
     },
   };

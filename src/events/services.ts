@@ -1,14 +1,12 @@
-/** Starts the event services of one process (pub/sub, campaign events, webhooks) and stops them in order. */
+/** Starts the event services of one process (pub/sub, campaign events) and stops them in order. */
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { CampaignEvents } from './campaign-events.js';
 import { createBeaconPubSub } from './pubsub.js';
-import { Webhooks } from './webhooks.js';
 
 export interface EventServices {
   events: CampaignEvents;
-  webhooks: Webhooks;
-  /** Flushes pending events, drains or cancels webhooks, closes Redis. */
+  /** Flushes pending events, closes Redis. */
   close(): Promise<void>;
 }
 
@@ -16,15 +14,11 @@ export interface EventServices {
 export async function startEventServices(config: Config, logger: Logger): Promise<EventServices> {
   const bus = await createBeaconPubSub(config.redisUrl, logger);
   const events = new CampaignEvents(bus);
-  const webhooks = new Webhooks({ url: config.webhookUrl, secret: config.webhookSecret, logger });
-  if (config.webhookUrl && !config.webhookSecret) logger.warn('BEACON_WEBHOOK_URL is set without BEACON_WEBHOOK_SECRET: webhooks go unsigned');
-  logger.info('live events', { transport: bus.transport, webhooks: webhooks.enabled });
+  logger.info('live events', { transport: bus.transport });
   return {
     events,
-    webhooks,
     async close() {
       await events.close();
-      await webhooks.close();
       await bus.close();
     },
   };
