@@ -6,6 +6,7 @@
 import { GraphQLError } from 'graphql';
 import { BeaconError, ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from './builder.js';
+import { QUERY_CANCELED, sqlState } from '../db/errors.js';
 
 export const ErrorCode = builder.enumType('ErrorCode', {
   description: 'Kind of an expected failure.',
@@ -45,8 +46,9 @@ for (const [cls, name, description] of errorTypes) {
 export const ALL_ERRORS = [ValidationError, NotFoundError, ConflictError, InvalidStateError];
 
 /**
- * Yoga's `maskError`: BeaconErrors become coded top-level errors, GraphQL errors that
- * already carry a code pass, and anything else is INTERNAL with no details.
+ * Yoga's `maskError`: BeaconErrors become coded top-level errors, a query cancelled by the
+ * statement timeout is TIMEOUT, GraphQL errors that already carry a code pass, and anything
+ * else is INTERNAL with no details.
  */
 export function maskError(error: unknown, message: string): Error {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
@@ -56,6 +58,15 @@ export function maskError(error: unknown, message: string): Error {
       nodes: graphqlError?.nodes,
       path: graphqlError?.path,
       extensions: { code: original.code, ...(original.path.length ? { path: original.path.join(', ') } : {}) },
+    });
+  }
+  if (sqlState(original) === QUERY_CANCELED) {
+    // The API's statement timeout (BEACON_QUERY_TIMEOUT_MS) cancelled the query: the
+    // client's request was too expensive, which it should be told, not INTERNAL.
+    return new GraphQLError('The database query took longer than the server allows for one request and was cancelled; narrow the filter or page size', {
+      nodes: graphqlError?.nodes,
+      path: graphqlError?.path,
+      extensions: { code: 'TIMEOUT' },
     });
   }
   if (graphqlError?.extensions?.code) return graphqlError; // auth and limit errors carry their code
