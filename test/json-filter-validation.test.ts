@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../src/errors.js';
 import { parseIsoDate } from '../src/filters/fields.js';
 import { compileJsonFilter, type FilterEntity } from '../src/filters/json-filter.js';
-import { autocompletePattern } from '../src/filters/json-filter-sql.js';
+import { escapeLike } from '../src/filters/json-filter-sql.js';
 import { findJsonPage, type RawQueryable } from '../src/filters/json-page.js';
 import { compileSort, encodeCursor, sortFingerprint } from '../src/filters/json-sort.js';
 
@@ -106,10 +106,24 @@ describe('compileJsonFilter validation', () => {
   });
 });
 
-describe('$autocomplete pattern', () => {
-  it('escapes regex metacharacters and anchors at a word start', () => {
-    expect(autocompletePattern('a.b*(c)')).toBe('(^|[^[:alnum:]_])a\\.b\\*\\(c\\)');
-    expect(autocompletePattern('ñu \\d')).toBe('(^|[^[:alnum:]_])ñu\\ \\\\d');
+describe('$autocomplete', () => {
+  it('escapes LIKE wildcards and the escape character, nothing else', () => {
+    expect(escapeLike('100%_a\\b.*(c)')).toBe('100\\%\\_a\\\\b.*(c)');
+  });
+
+  it('compiles to ILIKE with the text as a parameter, never to a regular expression', () => {
+    for (const filter of [{ name: { $autocomplete: 'a.b*(' } }, { teams: { $autocomplete: '[x' } }, { city: { $autocomplete: '(?' } }]) {
+      const sql = compileJsonFilter('user', filter);
+      expect(sql.sql).toContain('ILIKE');
+      expect(sql.sql).not.toMatch(/~|regexp|SIMILAR/i);
+    }
+  });
+
+  it('refuses a text over 256 characters, naming its path, before building anything', () => {
+    const long = 'a'.repeat(1_000_000);
+    expect(validationError(() => compileJsonFilter('user', { name: { $autocomplete: long } })).path).toEqual(['filter.name.$autocomplete']);
+    expect(validationError(() => compileJsonFilter('user', { $or: [{ 'a.b': { $autocomplete: 'b'.repeat(257) } }] })).message).toMatch(/at most 256/);
+    expect(() => compileJsonFilter('user', { name: { $autocomplete: 'a'.repeat(256) } })).not.toThrow();
   });
 });
 

@@ -48,6 +48,13 @@ describe('typed filters compile to Prisma where', () => {
     [{ name: { exists: true } }, ['u1', 'u2', 'u4']],
     [{ name: { exists: false } }, ['u3']],
     [{ name: { autocomplete: 'an' } }, ['u1', 'u2']],
+    [{ name: { autocomplete: 'ANNA s' } }, ['u1']],
+    // LIKE's wildcards and escape character are matched literally.
+    [{ name: { autocomplete: '_' } }, []],
+    [{ name: { autocomplete: '%' } }, []],
+    [{ name: { autocomplete: 'a%h' } }, []],
+    [{ name: { autocomplete: '\\' } }, []],
+    [{ name: { autocomplete: '.*' } }, []],
     [{ createdAt: { gte: new Date('2026-02-01T00:00:00Z'), lt: new Date('2026-04-01T00:00:00Z') } }, ['u2', 'u3']],
     [{ name: { gt: 'B', lte: 'Bob' } }, ['u4']],
     [{ or: [{ id: { eq: 'u1' } }, { id: { eq: 'u4' } }] }, ['u1', 'u4']],
@@ -65,6 +72,7 @@ describe('typed filters compile to Prisma where', () => {
     let deep: UserListFilter = { id: { eq: 'x' } };
     for (let i = 0; i < 6; i += 1) deep = { and: [deep] };
     expect(() => entityWhere(deep, fields)).toThrowError(/deeper than 5/);
+    expect(() => entityWhere<UserListFilter>({ name: { autocomplete: 'x'.repeat(257) } }, fields)).toThrowError(/at most 256 characters/);
     try {
       entityWhere<UserListFilter>({ or: [{ id: { eq: 'a' } }, { name: { in: tooMany } }] }, fields);
     } catch (error) {

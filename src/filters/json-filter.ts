@@ -31,8 +31,9 @@ import { compileCustomOperator } from './json-filter-custom.js';
 import {
   TRUE_SQL,
   andSql,
-  autocompletePattern,
+  autocompleteSql,
   comparatorSql,
+  expectAutocomplete,
   expectBoolean,
   expectList,
   expectString,
@@ -248,9 +249,9 @@ function compileColumn(
       return expectBoolean(name, operand, path) ? Prisma.sql`(${c} IS NOT NULL)` : Prisma.sql`(${c} IS NULL)`;
     case '$autocomplete': {
       if (field.kind !== 'text' && field.kind !== 'textArray') break;
-      const pattern = autocompletePattern(expectString(name, operand, path));
-      if (isArray) return Prisma.sql`EXISTS (SELECT 1 FROM unnest(${c}) AS e(v) WHERE e.v ~* ${pattern})`;
-      return Prisma.sql`(${c} ~* ${pattern})`;
+      const text = expectAutocomplete(name, operand, path);
+      if (isArray) return Prisma.sql`EXISTS (SELECT 1 FROM unnest(${c}) AS e(v) WHERE ${autocompleteSql(Prisma.sql`e.v`, text)})`;
+      return autocompleteSql(c, text);
     }
     case '$contains':
       if (!isArray) break;

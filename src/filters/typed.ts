@@ -8,6 +8,7 @@
 import type { EnumRef, InputFieldBuilder, InputObjectRef } from '@pothos/core';
 import { ValidationError, joinPath } from '../errors.js';
 import { builder } from '../graphql/builder.js';
+import { MAX_AUTOCOMPLETE_LENGTH, escapeLike } from './json-filter-sql.js';
 
 export const MAX_IN_VALUES = 1000;
 export const MAX_FILTER_DEPTH = 5;
@@ -148,8 +149,14 @@ export function scalarWhere<T>(field: string, filter: ScalarFilter<T>, path: str
     } else parts.push(nullable ? { [field]: null } : { [field]: { in: [] } });
   }
   if (filter.autocomplete != null) {
-    if (filter.autocomplete.length === 0) throw new ValidationError(`${at('autocomplete')} must not be empty`, at('autocomplete'));
-    parts.push({ [field]: { startsWith: filter.autocomplete, mode: 'insensitive' } });
+    const text = filter.autocomplete;
+    if (text.length === 0) throw new ValidationError(`${at('autocomplete')} must not be empty`, at('autocomplete'));
+    if (text.length > MAX_AUTOCOMPLETE_LENGTH) {
+      throw new ValidationError(`${at('autocomplete')} may be at most ${MAX_AUTOCOMPLETE_LENGTH} characters long, got ${text.length}`, at('autocomplete'));
+    }
+    // Prisma sends `startsWith` as `ILIKE ($1 || '%')` without escaping: `%`, `_` and `\`
+    // in the text would act as wildcards (test/typed-filters.test.ts holds Prisma to that).
+    parts.push({ [field]: { startsWith: escapeLike(text), mode: 'insensitive' } });
   }
   return parts;
 }
