@@ -127,6 +127,53 @@ describe('$autocomplete', () => {
   });
 });
 
+describe('size budget of a filter', () => {
+  const strings = (n: number, prefix = 's') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  it("refuses the issue's 1,000 × $in of 1,000 strings where 10,000 values are crossed", () => {
+    const filter = { $or: Array.from({ length: 1000 }, () => ({ country: { $in: strings(1000) } })) };
+    const error = validationError(() => compileJsonFilter('user', filter));
+    expect(error.message).toMatch(/more than 10000 values/);
+    expect(error.path).toEqual(['filter.$or[9].country.$in[990]']);
+  });
+
+  it('stops reading the filter where the budget is crossed', () => {
+    const branch = { country: { $in: strings(1000) } };
+    // Branches past the 20th throw when read: the compiler must have stopped before them.
+    const branches = new Proxy(Array.from({ length: 1000 }, () => branch), {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && Number(key) >= 20) throw new Error(`read branch ${key} past the budget`);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    expect(validationError(() => compileJsonFilter('user', { $or: branches })).path).toEqual(['filter.$or[9].country.$in[990]']);
+  });
+
+  it('counts string lengths across the filter', () => {
+    const long = Array.from({ length: 50 }, () => 'x'.repeat(2500));
+    const error = validationError(() => compileJsonFilter('user', { name: { $in: long } }));
+    expect(error.message).toMatch(/longer than 100000 characters/);
+    expect(error.path).toEqual(['filter.name.$in[39]']);
+  });
+
+  it('counts conditions, empty ones included', () => {
+    const error = validationError(() => compileJsonFilter('user', { $or: Array.from({ length: 1001 }, () => ({})) }));
+    expect(error.message).toMatch(/more than 1000 conditions/);
+    expect(error.path).toEqual(['filter.$or[1000]']);
+  });
+
+  it('walks any depth of an operand without recursion', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20_000; i += 1) deep = [deep];
+    expect(validationError(() => compileJsonFilter('user', { tags: { $eq: deep } })).message).toMatch(/more than 10000 values/);
+  });
+
+  it('lets a large filter within the budget through', () => {
+    const filter = { $or: Array.from({ length: 9 }, (_, i) => ({ country: { $in: strings(1000, `c${i}-`) } })) };
+    expect(() => compileJsonFilter('user', filter)).not.toThrow();
+  });
+});
+
 describe('parseIsoDate', () => {
   it.each([
     ['2024-05-01', '2024-05-01T00:00:00Z'],

@@ -80,6 +80,20 @@ describe('typed filters compile to Prisma where', () => {
     }
   });
 
+  test('a filter has one size budget across its and/or/nor branches', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `id-${i}`);
+    const filter: UserListFilter = { or: Array.from({ length: 1000 }, () => ({ id: { in: values } })) };
+    try {
+      entityWhere(filter, fields);
+      expect.fail('expected a ValidationError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toMatch(/more than 10000 values/);
+      expect((error as ValidationError).path[0]).toMatch(/^filter\.or\[9\]\.id\.in\[\d+\]$/);
+    }
+    expect(() => entityWhere<UserListFilter>({ or: Array.from({ length: 9 }, () => ({ id: { in: values } })) }, fields)).not.toThrow();
+  });
+
   test('sort keys become an orderBy ending with the primary key', () => {
     const columns = { name: 'name', createdAt: 'createdAt' } as const;
     expect(toOrderBy([{ field: 'name', direction: 'DESC' }], columns, 'id', [])).toEqual([{ name: 'desc' }, { id: 'asc' }]);

@@ -1,6 +1,8 @@
-// The API's statement timeout (BEACON_QUERY_TIMEOUT_MS): PostgreSQL cancels a request's
-// runaway query — also when the client has left — the client gets TIMEOUT, the server
-// keeps answering, and delivery's own connections are not bound by it.
+// What one authenticated request may cost the database. The API's statement timeout
+// (BEACON_QUERY_TIMEOUT_MS): PostgreSQL cancels a request's runaway query — also when the
+// client has left — the client gets TIMEOUT, the server keeps answering, and delivery's own
+// connections are not bound by it. Filters that would cost without bound are refused
+// before any SQL is built.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { UsersDocument } from './generated/graphql.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -81,5 +83,28 @@ describe('statement timeout of API requests', () => {
     expect(pooled.rows[0]!.statement_timeout).toBe('0');
     // A statement longer than the API's timeout completes on delivery's client.
     await expect(t.app.db.prisma.$queryRaw`SELECT pg_sleep(${(TIMEOUT_MS * 2) / 1000})::text`).resolves.toBeDefined();
+  });
+});
+
+describe('filters refused before they reach the database', () => {
+  async function expectRefused(filter: unknown, path: RegExp, message: RegExp): Promise<void> {
+    const result = await t.gql(UsersDocument, { filter, first: 1 });
+    expect(result.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+    expect(result.errors?.[0]?.extensions?.path).toMatch(path);
+    expect(result.errors?.[0]?.message).toMatch(message);
+  }
+
+  test('a 1 MB $autocomplete is refused, and the server keeps answering', async () => {
+    await expectRefused({ name: { $autocomplete: 'a'.repeat(1_000_000) } }, /^filter\.name\.\$autocomplete$/, /at most 256|100000 characters/);
+    expect((await fetch(t.url.replace('/graphql', '/healthz'))).status).toBe(200);
+  });
+
+  test('1,000 × $in of 1,000 strings is refused where the budget is crossed', async () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `c${i}`);
+    const filter = { $or: Array.from({ length: 1000 }, () => ({ country: { $in: values } })) };
+    await expectRefused(filter, /^filter\.\$or\[9\]\.country\.\$in\[\d+\]$/, /more than 10000 values/);
+    const normal = await t.ok(UsersDocument, { filter: { name: { $autocomplete: 'user 4200' } } });
+    // "User 4200" and "User 42000" … "User 42009".
+    expect(normal.users.totalCount).toBe(11);
   });
 });
