@@ -69,7 +69,9 @@ export async function deleteUsers(prisma: PrismaClient, ids: readonly string[]):
     // the reverse order, which deadlocked with batches creating channels. Taking the
     // recipient rows first makes this wait for a batch that holds them (and batches skip
     // the rows held here) — the same rows the delete would lock anyway, only earlier.
-    await tx.$executeRaw`SELECT id FROM recipients WHERE user_id = ANY(${[...ids]}::text[]) ORDER BY id FOR UPDATE`;
+    // (Counted rather than returned: a user may be a recipient of many campaigns.)
+    await tx.$queryRaw`
+      SELECT count(*)::int AS n FROM (SELECT 1 FROM recipients WHERE user_id = ANY(${[...ids]}::text[]) ORDER BY id FOR UPDATE) locked`;
     // Memberships next, counting them per channel in the same statement, so member_count
     // stays exact without rescanning channels.
     await tx.$executeRaw`
