@@ -44,6 +44,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     dataDir: options.inMemory ? null : config.dataDir,
     logger,
     onQuery: options.onQuery,
+    queryTimeoutMs: config.queryTimeoutMs,
   });
   // Event services (pub/sub, campaign events) start before and stop after the API.
   const eventServices = await startEventServices(config, logger).catch(async (error: unknown) => {

@@ -51,6 +51,11 @@ export interface Config {
   jobPollMs: number;
   /** How long a job's lock lasts without a touch before another worker may take it over, in ms. */
   jobLockMs: number;
+  /**
+   * PostgreSQL's statement_timeout for API requests, in ms (0 = none): a longer query is
+   * cancelled and the request fails with TIMEOUT. Delivery and jobs are never bound by it.
+   */
+  queryTimeoutMs: number;
   /** Where campaign webhooks are POSTed; undefined: none are written or sent. */
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
@@ -126,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerName: optional(env, 'BEACON_WORKER_NAME') ?? `${hostname()}:${process.pid}`,
     jobPollMs: integer(env, 'BEACON_JOB_POLL_MS', 1000, 50, 60_000),
     jobLockMs: integer(env, 'BEACON_JOB_LOCK_MS', 60_000, 1000, 3_600_000),
+    queryTimeoutMs: integer(env, 'BEACON_QUERY_TIMEOUT_MS', 5000, 0, 3_600_000),
     webhookUrl: url(env, 'BEACON_WEBHOOK_URL', ['http:', 'https:']),
     webhookSecret: optional(env, 'BEACON_WEBHOOK_SECRET'),
     webhookAttempts: integer(env, 'BEACON_WEBHOOK_ATTEMPTS', 12, 1, 100),

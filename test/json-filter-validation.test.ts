@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../src/errors.js';
 import { parseIsoDate } from '../src/filters/fields.js';
 import { compileJsonFilter, type FilterEntity } from '../src/filters/json-filter.js';
-import { autocompletePattern } from '../src/filters/json-filter-sql.js';
+import { escapeLike } from '../src/filters/json-filter-sql.js';
 import { findJsonPage, type RawQueryable } from '../src/filters/json-page.js';
 import { compileSort, encodeCursor, sortFingerprint } from '../src/filters/json-sort.js';
 
@@ -106,10 +106,71 @@ describe('compileJsonFilter validation', () => {
   });
 });
 
-describe('$autocomplete pattern', () => {
-  it('escapes regex metacharacters and anchors at a word start', () => {
-    expect(autocompletePattern('a.b*(c)')).toBe('(^|[^[:alnum:]_])a\\.b\\*\\(c\\)');
-    expect(autocompletePattern('ñu \\d')).toBe('(^|[^[:alnum:]_])ñu\\ \\\\d');
+describe('$autocomplete', () => {
+  it('escapes LIKE wildcards and the escape character, nothing else', () => {
+    expect(escapeLike('100%_a\\b.*(c)')).toBe('100\\%\\_a\\\\b.*(c)');
+  });
+
+  it('compiles to ILIKE with the text as a parameter, never to a regular expression', () => {
+    for (const filter of [{ name: { $autocomplete: 'a.b*(' } }, { teams: { $autocomplete: '[x' } }, { city: { $autocomplete: '(?' } }]) {
+      const sql = compileJsonFilter('user', filter);
+      expect(sql.sql).toContain('ILIKE');
+      expect(sql.sql).not.toMatch(/~|regexp|SIMILAR/i);
+    }
+  });
+
+  it('refuses a text over 256 characters, naming its path, before building anything', () => {
+    const long = 'a'.repeat(1_000_000);
+    expect(validationError(() => compileJsonFilter('user', { name: { $autocomplete: long } })).path).toEqual(['filter.name.$autocomplete']);
+    expect(validationError(() => compileJsonFilter('user', { $or: [{ 'a.b': { $autocomplete: 'b'.repeat(257) } }] })).message).toMatch(/at most 256/);
+    expect(() => compileJsonFilter('user', { name: { $autocomplete: 'a'.repeat(256) } })).not.toThrow();
+  });
+});
+
+describe('size budget of a filter', () => {
+  const strings = (n: number, prefix = 's') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  it("refuses the issue's 1,000 × $in of 1,000 strings where 10,000 values are crossed", () => {
+    const filter = { $or: Array.from({ length: 1000 }, () => ({ country: { $in: strings(1000) } })) };
+    const error = validationError(() => compileJsonFilter('user', filter));
+    expect(error.message).toMatch(/more than 10000 values/);
+    expect(error.path).toEqual(['filter.$or[9].country.$in[990]']);
+  });
+
+  it('stops reading the filter where the budget is crossed', () => {
+    const branch = { country: { $in: strings(1000) } };
+    // Branches past the 20th throw when read: the compiler must have stopped before them.
+    const branches = new Proxy(Array.from({ length: 1000 }, () => branch), {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && Number(key) >= 20) throw new Error(`read branch ${key} past the budget`);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    expect(validationError(() => compileJsonFilter('user', { $or: branches })).path).toEqual(['filter.$or[9].country.$in[990]']);
+  });
+
+  it('counts string lengths across the filter', () => {
+    const long = Array.from({ length: 50 }, () => 'x'.repeat(2500));
+    const error = validationError(() => compileJsonFilter('user', { name: { $in: long } }));
+    expect(error.message).toMatch(/longer than 100000 characters/);
+    expect(error.path).toEqual(['filter.name.$in[39]']);
+  });
+
+  it('counts conditions, empty ones included', () => {
+    const error = validationError(() => compileJsonFilter('user', { $or: Array.from({ length: 1001 }, () => ({})) }));
+    expect(error.message).toMatch(/more than 1000 conditions/);
+    expect(error.path).toEqual(['filter.$or[1000]']);
+  });
+
+  it('walks any depth of an operand without recursion', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20_000; i += 1) deep = [deep];
+    expect(validationError(() => compileJsonFilter('user', { tags: { $eq: deep } })).message).toMatch(/more than 10000 values/);
+  });
+
+  it('lets a large filter within the budget through', () => {
+    const filter = { $or: Array.from({ length: 9 }, (_, i) => ({ country: { $in: strings(1000, `c${i}-`) } })) };
+    expect(() => compileJsonFilter('user', filter)).not.toThrow();
   });
 });
 

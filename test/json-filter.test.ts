@@ -96,6 +96,12 @@ describe('user filters on built-in fields', () => {
     ['$autocomplete does not match mid-word', { name: { $autocomplete: '%' } }, []],
     ['$autocomplete treats regex syntax literally', { name: { $autocomplete: '.*' } }, []],
     ['$autocomplete is case-insensitive beyond ASCII', { name: { $autocomplete: 'émi' } }, ['u6']],
+    ['$autocomplete across words', { name: { $autocomplete: 'alice SM' } }, ['u1']],
+    ['$autocomplete does not match inside a word', { name: { $autocomplete: 'ice' } }, []],
+    ['$autocomplete treats _ literally', { name: { $autocomplete: '_' } }, []],
+    ['$autocomplete treats % inside the text literally', { name: { $autocomplete: 'a%e' } }, []],
+    ['$autocomplete treats a backslash literally', { name: { $autocomplete: '\\' } }, []],
+    ['$autocomplete treats brackets literally', { name: { $autocomplete: '[a' } }, []],
     ['$in on the primary key', { id: { $in: ['u1', 'u9'] } }, ['u1']],
   ])('%s', async (_name, filter, expected) => {
     expect(await match('user', filter)).toEqual(expected);

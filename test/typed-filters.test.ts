@@ -48,6 +48,13 @@ describe('typed filters compile to Prisma where', () => {
     [{ name: { exists: true } }, ['u1', 'u2', 'u4']],
     [{ name: { exists: false } }, ['u3']],
     [{ name: { autocomplete: 'an' } }, ['u1', 'u2']],
+    [{ name: { autocomplete: 'ANNA s' } }, ['u1']],
+    // LIKE's wildcards and escape character are matched literally.
+    [{ name: { autocomplete: '_' } }, []],
+    [{ name: { autocomplete: '%' } }, []],
+    [{ name: { autocomplete: 'a%h' } }, []],
+    [{ name: { autocomplete: '\\' } }, []],
+    [{ name: { autocomplete: '.*' } }, []],
     [{ createdAt: { gte: new Date('2026-02-01T00:00:00Z'), lt: new Date('2026-04-01T00:00:00Z') } }, ['u2', 'u3']],
     [{ name: { gt: 'B', lte: 'Bob' } }, ['u4']],
     [{ or: [{ id: { eq: 'u1' } }, { id: { eq: 'u4' } }] }, ['u1', 'u4']],
@@ -65,11 +72,26 @@ describe('typed filters compile to Prisma where', () => {
     let deep: UserListFilter = { id: { eq: 'x' } };
     for (let i = 0; i < 6; i += 1) deep = { and: [deep] };
     expect(() => entityWhere(deep, fields)).toThrowError(/deeper than 5/);
+    expect(() => entityWhere<UserListFilter>({ name: { autocomplete: 'x'.repeat(257) } }, fields)).toThrowError(/at most 256 characters/);
     try {
       entityWhere<UserListFilter>({ or: [{ id: { eq: 'a' } }, { name: { in: tooMany } }] }, fields);
     } catch (error) {
       expect((error as ValidationError).path).toEqual(['filter.or[1].name.in']);
     }
+  });
+
+  test('a filter has one size budget across its and/or/nor branches', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `id-${i}`);
+    const filter: UserListFilter = { or: Array.from({ length: 1000 }, () => ({ id: { in: values } })) };
+    try {
+      entityWhere(filter, fields);
+      expect.fail('expected a ValidationError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toMatch(/more than 10000 values/);
+      expect((error as ValidationError).path[0]).toMatch(/^filter\.or\[9\]\.id\.in\[\d+\]$/);
+    }
+    expect(() => entityWhere<UserListFilter>({ or: Array.from({ length: 9 }, () => ({ id: { in: values } })) }, fields)).not.toThrow();
   });
 
   test('sort keys become an orderBy ending with the primary key', () => {

@@ -63,7 +63,16 @@ export async function upsertUsers(prisma: PrismaClient, inputs: readonly UserInp
 export async function deleteUsers(prisma: PrismaClient, ids: readonly string[]): Promise<string[]> {
   checkList(ids, 'ids', MAX_USERS_PER_CALL, { min: 1 });
   return prisma.$transaction(async (tx) => {
-    // Memberships first, counting them per channel in the same statement, so member_count
+    // Lock order as in delivery. A delivery batch locks its recipient rows (the claim) and
+    // then references their users (new memberships take FOR KEY SHARE on users rows).
+    // Deleting a user locks it and then, through ON DELETE SET NULL, its recipient rows:
+    // the reverse order, which deadlocked with batches creating channels. Taking the
+    // recipient rows first makes this wait for a batch that holds them (and batches skip
+    // the rows held here) — the same rows the delete would lock anyway, only earlier.
+    // (Counted rather than returned: a user may be a recipient of many campaigns.)
+    await tx.$queryRaw`
+      SELECT count(*)::int AS n FROM (SELECT 1 FROM recipients WHERE user_id = ANY(${[...ids]}::text[]) ORDER BY id FOR UPDATE) locked`;
+    // Memberships next, counting them per channel in the same statement, so member_count
     // stays exact without rescanning channels.
     await tx.$executeRaw`
       WITH gone AS (DELETE FROM channel_members WHERE user_id = ANY(${[...ids]}::text[]) RETURNING channel_cid)

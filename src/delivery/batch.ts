@@ -19,6 +19,7 @@ import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import type { TemplatePerson } from '../campaigns/templates.js';
 import { openChannelConversations, openUserConversations, type Conversation } from './conversations.js';
+import { retryTransientConflicts } from '../db/errors.js';
 import { pgDb, type Db } from './db.js';
 import { insertMessages, renderMessage, type OutgoingMessage } from './messages.js';
 import type { DeliveryPlan } from './plan.js';
@@ -153,15 +154,21 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
 
 /**
  * Delivers one batch on a connection of `pool`; see the module comment for the guarantees.
- * `after` is the `lastId` of the lane's previous batch (null for its first).
+ * `after` is the `lastId` of the lane's previous batch (null for its first). A batch that
+ * PostgreSQL aborts for a deadlock (e.g. with deleteUsers or membership changes on the
+ * same channels) was rolled back whole and runs again.
  */
-export async function deliverBatch(
+export function deliverBatch(
   pool: pg.Pool,
   plan: DeliveryPlan,
   sender: TemplatePerson,
   size: number,
   after: string | null = null,
 ): Promise<BatchResult> {
+  return retryTransientConflicts(() => deliverBatchOnce(pool, plan, sender, size, after));
+}
+
+async function deliverBatchOnce(pool: pg.Pool, plan: DeliveryPlan, sender: TemplatePerson, size: number, after: string | null): Promise<BatchResult> {
   const client = await pool.connect();
   let broken: Error | undefined;
   // A checked-out client has no pool listener: without this, a connection dropped mid-batch

@@ -27,11 +27,11 @@ import {
 } from './fields.js';
 import {
   andSql,
-  autocompletePattern,
+  autocompleteSql,
   comparatorSql,
+  expectAutocomplete,
   expectBoolean,
   expectList,
-  expectString,
   notSql,
   orSql,
 } from './json-filter-sql.js';
@@ -130,9 +130,9 @@ export function compileCustomOperator(
         ? Prisma.sql`(jsonb_typeof(${v}) <> 'null')`
         : notSql(Prisma.sql`(jsonb_typeof(${v}) <> 'null')`);
     case '$autocomplete': {
-      const pattern = autocompletePattern(expectString(name, operand, path));
+      const text = expectAutocomplete(name, operand, path);
       // `#>> '{}'` unwraps a jsonb string to text without quotes.
-      return valueOrElement((x) => Prisma.sql`(jsonb_typeof(${x}) = 'string' AND (${x} #>> '{}') ~* ${pattern})`);
+      return valueOrElement((x) => Prisma.sql`(jsonb_typeof(${x}) = 'string' AND ${autocompleteSql(Prisma.sql`(${x} #>> '{}')`, text)})`);
     }
     case '$contains': {
       if (!isScalar(operand)) {

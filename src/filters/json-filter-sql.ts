@@ -51,15 +51,34 @@ export function expectList(op: string, operand: JsonValue, path: string): JsonVa
   return operand;
 }
 
+/** Longest `$autocomplete` text: it is typed by people, and longer ones only cost the database. */
+export const MAX_AUTOCOMPLETE_LENGTH = 256;
+
+/** Checks an `$autocomplete` operand: a string of at most MAX_AUTOCOMPLETE_LENGTH characters. */
+export function expectAutocomplete(op: string, operand: JsonValue, path: string): string {
+  const text = expectString(op, operand, path);
+  if (text.length > MAX_AUTOCOMPLETE_LENGTH) {
+    throw new ValidationError(`"${op}" is ${text.length} characters long; at most ${MAX_AUTOCOMPLETE_LENGTH} are allowed`, path);
+  }
+  return text;
+}
+
+/** Escapes LIKE's wildcards (`%`, `_`) and its escape character (`\`), so `text` matches itself only. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 /**
- * A case-insensitive regex for `$autocomplete`: the text at the start of the value or right
- * after a non-word character (the start of any word). Every ASCII non-word character of the
- * user's text is backslash-escaped — in PostgreSQL AREs `\` before a non-alphanumeric is a
- * literal — so the text can never act as regex syntax; the regex is a bind parameter.
+ * `$autocomplete` on a text expression: `text` is a case-insensitive prefix of the value or
+ * of a word in it (words are separated by whitespace). One ILIKE with the user's text
+ * escaped into a bind parameter — never a regular expression, whose compile and match
+ * times grow with the text — against the value with a space in front, so "start of the
+ * value" is "after a space" too: `' ' || value ILIKE '% text%'`.
  */
-export function autocompletePattern(text: string): string {
-  const escaped = text.replace(/[\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]/g, (c) => `\\${c}`);
-  return `(^|[^[:alnum:]_])${escaped}`;
+export function autocompleteSql(value: Prisma.Sql, text: string): Prisma.Sql {
+  const pattern = `% ${escapeLike(text.replace(/[\t\n\r]/g, ' '))}%`;
+  // Tabs and line breaks separate words like spaces do, in the value and in the text.
+  return Prisma.sql`((' ' || translate(${value}, E'\\t\\n\\r', '   ')) ILIKE ${pattern} ESCAPE '\\')`;
 }
 
 const COMPARATORS: Partial<Record<ComparisonOperator, Prisma.Sql>> = {

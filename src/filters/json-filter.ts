@@ -27,12 +27,14 @@ import {
   type FilterEntity,
   type JsonValue,
 } from './fields.js';
+import { FilterBudget } from './budget.js';
 import { compileCustomOperator } from './json-filter-custom.js';
 import {
   TRUE_SQL,
   andSql,
-  autocompletePattern,
+  autocompleteSql,
   comparatorSql,
+  expectAutocomplete,
   expectBoolean,
   expectList,
   expectString,
@@ -47,11 +49,12 @@ const MAX_FILTER_PARAMETERS = 20_000;
 
 /**
  * Boolean SQL over the entity table aliased `t` (users t / channels t). null/undefined/{} →
- * TRUE. Throws ValidationError with a path like 'filter.$or[1].age'.
+ * TRUE. Throws ValidationError with a path like 'filter.$or[1].age', also where the filter
+ * crosses its size budget (see budget.ts).
  */
 export function compileJsonFilter(entity: FilterEntity, filter: unknown, path = 'filter'): Prisma.Sql {
   if (filter === null || filter === undefined) return TRUE_SQL;
-  const sql = compileObject(entity, filter, path, 0);
+  const sql = compileObject(entity, filter, path, 0, new FilterBudget());
   if (sql.values.length > MAX_FILTER_PARAMETERS) {
     throw new ValidationError(
       `The filter is too large (${sql.values.length} values; at most ${MAX_FILTER_PARAMETERS})`,
@@ -61,15 +64,18 @@ export function compileJsonFilter(entity: FilterEntity, filter: unknown, path = 
   return sql;
 }
 
-function compileObject(entity: FilterEntity, value: unknown, path: string, depth: number): Prisma.Sql {
+function compileObject(entity: FilterEntity, value: unknown, path: string, depth: number, budget: FilterBudget): Prisma.Sql {
   if (!isPlainObject(value)) {
     throw new ValidationError(`A filter must be a JSON object, got ${describeJson(value)}`, path);
   }
   const parts: Prisma.Sql[] = [];
-  for (const [key, item] of Object.entries(value)) {
+  // for…in rather than Object.entries: a huge object stops at the budget without being copied first.
+  for (const key in value) {
+    const item = value[key];
     const keyPath = joinPath(path, key);
+    budget.key(key, keyPath);
     if (key === '$and' || key === '$or' || key === '$nor') {
-      parts.push(compileLogical(entity, key, item, keyPath, depth + 1));
+      parts.push(compileLogical(entity, key, item, keyPath, depth + 1, budget));
     } else if (key.startsWith('$')) {
       throw new ValidationError(
         (COMPARISON_OPERATORS as readonly string[]).includes(key)
@@ -78,7 +84,7 @@ function compileObject(entity: FilterEntity, value: unknown, path: string, depth
         keyPath,
       );
     } else {
-      parts.push(compileField(resolveField(entity, key, keyPath), item, keyPath));
+      parts.push(compileField(resolveField(entity, key, keyPath), item, keyPath, budget));
     }
   }
   return andSql(parts);
@@ -90,6 +96,7 @@ function compileLogical(
   value: unknown,
   path: string,
   depth: number,
+  budget: FilterBudget,
 ): Prisma.Sql {
   if (depth > MAX_LOGICAL_DEPTH) {
     throw new ValidationError(`Logical operators are nested deeper than ${MAX_LOGICAL_DEPTH} levels`, path);
@@ -97,15 +104,19 @@ function compileLogical(
   if (!Array.isArray(value) || value.length === 0) {
     throw new ValidationError(`"${op}" expects a non-empty array of filter objects, got ${describeJson(value)}`, path);
   }
-  const parts = value.map((item, i) => compileObject(entity, item, joinPath(path, i), depth));
+  const parts = value.map((item, i) => {
+    const itemPath = joinPath(path, i);
+    budget.condition(itemPath);
+    return compileObject(entity, item, itemPath, depth, budget);
+  });
   if (op === '$and') return andSql(parts);
   if (op === '$or') return orSql(parts);
   return notSql(orSql(parts));
 }
 
 /** `{field: value}` is `$eq`; `{field: {$op: operand, …}}` ANDs its operators. */
-function compileField(field: FieldRef, value: unknown, path: string): Prisma.Sql {
-  if (!isPlainObject(value)) return compileOperator(field, '$eq', value, path);
+function compileField(field: FieldRef, value: unknown, path: string, budget: FilterBudget): Prisma.Sql {
+  if (!isPlainObject(value)) return compileOperator(field, '$eq', value, path, budget);
   const keys = Object.keys(value);
   if (keys.length === 0) {
     throw new ValidationError(`Field "${field.name}" has an empty operator object`, path);
@@ -128,12 +139,15 @@ function compileField(field: FieldRef, value: unknown, path: string): Prisma.Sql
           opPath,
         );
       }
-      return compileOperator(field, key as ComparisonOperator, value[key], opPath);
+      return compileOperator(field, key as ComparisonOperator, value[key], opPath, budget);
     }),
   );
 }
 
-function compileOperator(field: FieldRef, op: ComparisonOperator, operand: unknown, path: string): Prisma.Sql {
+function compileOperator(field: FieldRef, op: ComparisonOperator, operand: unknown, path: string, budget: FilterBudget): Prisma.Sql {
+  // Charged before anything reads the operand further, so an oversized one is not walked whole.
+  budget.condition(path);
+  budget.operand(operand, path);
   assertJsonValue(operand, path);
   switch (field.kind) {
     case 'custom':
@@ -248,9 +262,9 @@ function compileColumn(
       return expectBoolean(name, operand, path) ? Prisma.sql`(${c} IS NOT NULL)` : Prisma.sql`(${c} IS NULL)`;
     case '$autocomplete': {
       if (field.kind !== 'text' && field.kind !== 'textArray') break;
-      const pattern = autocompletePattern(expectString(name, operand, path));
-      if (isArray) return Prisma.sql`EXISTS (SELECT 1 FROM unnest(${c}) AS e(v) WHERE e.v ~* ${pattern})`;
-      return Prisma.sql`(${c} ~* ${pattern})`;
+      const text = expectAutocomplete(name, operand, path);
+      if (isArray) return Prisma.sql`EXISTS (SELECT 1 FROM unnest(${c}) AS e(v) WHERE ${autocompleteSql(Prisma.sql`e.v`, text)})`;
+      return autocompleteSql(c, text);
     }
     case '$contains':
       if (!isArray) break;

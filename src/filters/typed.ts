@@ -6,6 +6,8 @@
  * `autocomplete` is a case-insensitive prefix.
  */
 import { ValidationError, joinPath } from '../errors.js';
+import { FilterBudget } from './budget.js';
+import { MAX_AUTOCOMPLETE_LENGTH, escapeLike } from './json-filter-sql.js';
 
 export const MAX_IN_VALUES = 1000;
 export const MAX_FILTER_DEPTH = 5;
@@ -62,8 +64,14 @@ export function scalarWhere<T>(field: string, filter: ScalarFilter<T>, path: str
     } else parts.push(nullable ? { [field]: null } : { [field]: { in: [] } });
   }
   if (filter.autocomplete != null) {
-    if (filter.autocomplete.length === 0) throw new ValidationError(`${at('autocomplete')} must not be empty`, at('autocomplete'));
-    parts.push({ [field]: { startsWith: filter.autocomplete, mode: 'insensitive' } });
+    const text = filter.autocomplete;
+    if (text.length === 0) throw new ValidationError(`${at('autocomplete')} must not be empty`, at('autocomplete'));
+    if (text.length > MAX_AUTOCOMPLETE_LENGTH) {
+      throw new ValidationError(`${at('autocomplete')} may be at most ${MAX_AUTOCOMPLETE_LENGTH} characters long, got ${text.length}`, at('autocomplete'));
+    }
+    // Prisma sends `startsWith` as `ILIKE ($1 || '%')` without escaping: `%`, `_` and `\`
+    // in the text would act as wildcards (test/typed-filters.test.ts holds Prisma to that).
+    parts.push({ [field]: { startsWith: escapeLike(text), mode: 'insensitive' } });
   }
   return parts;
 }
@@ -85,13 +93,16 @@ export interface LogicalFilter<Self> {
 /**
  * Compiles an entity filter (`{ name: StringFilter, …, and, or, nor }`) to one Prisma
  * where. `fields` maps each filter key to its compiler; `and/or/nor` recurse, at most
- * five levels deep, each a non-empty list.
+ * five levels deep, each a non-empty list. The whole filter shares one size budget
+ * (budget.ts): lists of `or` branches each holding 1,000 `in` values are refused where the
+ * total is crossed, before Prisma is handed a million values.
  */
 export function entityWhere<F extends LogicalFilter<F>>(
   filter: F | null | undefined,
   fields: { [K in Exclude<keyof F, 'and' | 'or' | 'nor'>]-?: FieldCompiler<NonNullable<F[K]>> },
   path = 'filter',
   depth = 0,
+  budget = new FilterBudget(),
 ): Where {
   if (filter == null) return {};
   if (depth > MAX_FILTER_DEPTH) throw new ValidationError(`${path} nests and/or/nor deeper than ${MAX_FILTER_DEPTH} levels`, path);
@@ -101,12 +112,18 @@ export function entityWhere<F extends LogicalFilter<F>>(
     if (key === 'and' || key === 'or' || key === 'nor') {
       const list = value as F[];
       if (list.length === 0) throw new ValidationError(`${joinPath(path, key)} needs at least one filter`, joinPath(path, key));
-      const compiled = list.map((item, i) => entityWhere(item, fields, `${joinPath(path, key)}[${i}]`, depth + 1));
+      const compiled = list.map((item, i) => {
+        const itemPath = joinPath(joinPath(path, key), i);
+        budget.condition(itemPath);
+        return entityWhere(item, fields, itemPath, depth + 1, budget);
+      });
       parts.push(key === 'and' ? { AND: compiled } : key === 'or' ? { OR: compiled } : { NOT: compiled });
       continue;
     }
     const compile = (fields as Record<string, FieldCompiler<unknown>>)[key];
     if (!compile) throw new ValidationError(`${joinPath(path, key)} is not a filterable field`, joinPath(path, key));
+    budget.condition(joinPath(path, key));
+    budget.operand(value, joinPath(path, key));
     parts.push(...compile(value, joinPath(path, key)));
   }
   return parts.length === 0 ? {} : parts.length === 1 ? parts[0]! : { AND: parts };

@@ -11,6 +11,7 @@ import { builder } from './builder.js';
 import type { Context } from './context.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf } from './request-id.js';
+import { QUERY_CANCELED, sqlState } from '../db/errors.js';
 
 export const ErrorCode = builder.enumType('ErrorCode', {
   description: 'Kind of an expected failure.',
@@ -80,6 +81,15 @@ function publicError(error: unknown): GraphQLError | null {
   if (original instanceof PothosValidationError) {
     // Pothos' own argument checks (e.g. `before` with `first` on a connection).
     return new GraphQLError(original.message, { nodes: graphqlError?.nodes, path: graphqlError?.path, extensions: { code: 'VALIDATION' } });
+  }
+  if (sqlState(original) === QUERY_CANCELED) {
+    // The API's statement timeout (BEACON_QUERY_TIMEOUT_MS) cancelled the query: the
+    // client's request was too expensive, which it should be told, not INTERNAL.
+    return new GraphQLError('The database query took longer than the server allows for one request and was cancelled; narrow the filter or page size', {
+      nodes: graphqlError?.nodes,
+      path: graphqlError?.path,
+      extensions: { code: 'TIMEOUT' },
+    });
   }
   if (graphqlError?.extensions?.code) return graphqlError; // auth and limit errors carry their code
   if (graphqlError && !graphqlError.originalError) return graphqlError; // parse/validation errors

@@ -56,7 +56,8 @@ export async function startApiServer(services: AppServices & { apiSecret: string
     plugins: [useQueryLimits, ...armorPlugins(shared.config.queryLimits), useRequestId, useUnexpectedErrors(shared.logger)],
     context: async ({ request, authorization }) => ({
       ...shared,
-      prisma: shared.db.prisma,
+      // Requests run under the API's statement timeout (see src/db/database.ts).
+      prisma: shared.db.apiPrisma,
       auth: await authenticate(authorization ?? request.headers.get('authorization'), apiSecret),
       requestId: requestIdOf(request),
     }),

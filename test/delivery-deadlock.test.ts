@@ -1,0 +1,102 @@
+// deleteUsers while a campaign delivers to those very users, creating their channels: both
+// sides lock recipients, channels and users rows. Neither may fail with a deadlock, and
+// every recipient still gets exactly one message or none (deleted before its batch).
+// (Before deleteUsers took the recipient rows first, this run deadlocked every time, in
+// deleteUsers — INTERNAL — and in delivery batches.) Deadlocks that remain possible are
+// retried; the last test makes one on purpose.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DeleteUsersDocument } from './generated/graphql.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
+import { createSegment, pglite } from './helpers/delivery-extra.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  // Small batches on four lanes: many short transactions for deleteUsers to run into.
+  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '100', BEACON_DELIVERY_BATCH_SIZE: '20', BEACON_DELIVERY_LANES: '4' } });
+});
+afterAll(() => t?.close());
+
+describe.skipIf(pglite)('deleteUsers during delivery', () => {
+  test('never deadlocks with channel creation, and delivery stays exactly-once', async () => {
+    const users = await seedUsers(t, 'dl', 3000);
+    const segment = await createSegment(t, { type: 'USER', name: 'dl', filter: { id: { $autocomplete: 'dl-' } } });
+    const id = await createCampaign(t, {
+      name: 'Deadlock',
+      senderId: 'dl-sender',
+      segmentIds: [segment],
+      createChannels: true,
+      channelTemplate: { type: 'messaging' },
+      messageTemplate: { text: 'Hi {{user.name}}' },
+    });
+    await startCampaign(t, id);
+    await waitForCampaign(t, id, (c) => c.stats.recipientsTotal > 0 && c.stats.messagesSent > 0);
+
+    // Three callers at once, each deleting every 7th user of its own stride in chunks of
+    // 25 spread over the audience, while the lanes deliver.
+    const results: string[] = [];
+    const deleted: string[] = [];
+    await Promise.all(
+      [0, 1, 2].map(async (offset) => {
+        const mine = users.filter((_, i) => i % 7 === offset);
+        for (let i = 0; i < mine.length; i += 25) {
+          const chunk = mine.slice(i, i + 25);
+          const result = await t.gql(DeleteUsersDocument, { ids: chunk });
+          const payload = result.data?.deleteUsers;
+          results.push(result.errors ? `error: ${JSON.stringify(result.errors)}` : payload!.__typename);
+          if (payload?.__typename === 'DeleteUsersPayload') deleted.push(...payload.deletedIds);
+        }
+      }),
+    );
+    expect(results.filter((r) => r !== 'DeleteUsersPayload')).toEqual([]);
+    expect(deleted.length).toBe(users.filter((_, i) => i % 7 <= 2).length);
+
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED', 60_000);
+    // Exactly once: each recipient row has at most one message (message ids derive from the
+    // recipient), SENT rows have theirs, every other row has none, and no message is orphaned.
+    const [counts] = await t.app.db.prisma.$queryRaw<{ sent: number; sent_with_message: number; unsent_with_message: number; messages: number; pending: number }[]>`
+      SELECT
+        count(*) FILTER (WHERE r.status = 'SENT')::int AS sent,
+        count(*) FILTER (WHERE r.status = 'SENT' AND m.id IS NOT NULL)::int AS sent_with_message,
+        count(*) FILTER (WHERE r.status <> 'SENT' AND m.id IS NOT NULL)::int AS unsent_with_message,
+        (SELECT count(*)::int FROM messages WHERE campaign_id = ${id}) AS messages,
+        count(*) FILTER (WHERE r.status = 'PENDING')::int AS pending
+      FROM recipients r LEFT JOIN messages m ON m.id = 'campaign-' || r.campaign_id || '-' || r.id
+      WHERE r.campaign_id = ${id}`;
+    expect(counts).toEqual({
+      sent: done.stats.messagesSent,
+      sent_with_message: done.stats.messagesSent,
+      unsent_with_message: 0,
+      messages: done.stats.messagesSent,
+      pending: 0,
+    });
+    // Users deleted before their batch were skipped, the rest were sent to.
+    const statuses = await t.app.db.prisma.recipient.groupBy({ by: ['status'], where: { campaignId: id }, _count: true });
+    const byStatus = Object.fromEntries(statuses.map((s) => [s.status, s._count]));
+    expect(byStatus.SENT).toBe(done.stats.messagesSent);
+    expect((byStatus.SENT ?? 0) + (byStatus.SKIPPED ?? 0)).toBe(3000);
+  }, 120_000);
+
+  test('an interactive transaction aborted by a deadlock runs again and succeeds', async () => {
+    await t.app.db.prisma.user.createMany({ data: [{ id: 'lock-a' }, { id: 'lock-b' }] });
+    let attempts = 0;
+    // Each transaction locks one row, waits until the other has locked its row, then asks
+    // for the other's: PostgreSQL aborts one of them (deadlock_detected) after
+    // deadlock_timeout, the survivor commits, and the victim's rerun finds no contention.
+    let locked = 0;
+    const bothLocked = async () => {
+      locked += 1;
+      while (locked < 2) await new Promise((r) => setTimeout(r, 10));
+    };
+    const crossing = (first: string, second: string) =>
+      t.app.db.apiPrisma.$transaction(async (tx) => {
+        attempts += 1;
+        await tx.$executeRaw`UPDATE users SET name = 'locked' WHERE id = ${first}`;
+        await bothLocked();
+        await tx.$executeRaw`UPDATE users SET name = 'locked' WHERE id = ${second}`;
+        return first;
+      }, { timeout: 20_000 });
+    expect(await Promise.all([crossing('lock-a', 'lock-b'), crossing('lock-b', 'lock-a')])).toEqual(['lock-a', 'lock-b']);
+    expect(attempts).toBe(3);
+  }, 30_000);
+});
