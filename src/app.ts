@@ -9,6 +9,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApiServer, type ApiServer } from './graphql/server.js';
 import { startEventServices } from './events/services.js';
+import { liveCampaignSource } from './campaigns/live.js';
 import type { CampaignEvents } from './events/campaign-events.js';
 import { startScheduler, type Scheduler } from './delivery/scheduler.js';
 import { deliveryHooks } from './delivery/hooks.js';
@@ -42,7 +43,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     onQuery: options.onQuery,
   });
   // Event services (pub/sub, campaign events, webhooks) start before and stop after the API.
-  const eventServices = await startEventServices(config, logger).catch(async (error: unknown) => {
+  const eventServices = await startEventServices(config, logger, liveCampaignSource(db.prisma)).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });
