@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { subscribeSse, subscribeWs, type Feed } from './helpers/subscriptions.js';
-import { CampaignUpdatedDocument, DeleteCampaignDocument, UpdateCampaignDocument, type CampaignUpdatedSubscription } from './generated/graphql.js';
+import {
+  CampaignUpdatedDocument,
+  CampaignUpdatedWithRelationsDocument,
+  DeleteCampaignDocument,
+  UpdateCampaignDocument,
+  type CampaignUpdatedSubscription,
+} from './generated/graphql.js';
 import { createLogger } from '../src/logger.js';
 import { createBeaconPubSub, type CampaignUpdate } from '../src/events/pubsub.js';
 import { CampaignEvents } from '../src/events/campaign-events.js';
@@ -117,6 +123,21 @@ describe('campaignUpdated over graphql-ws', () => {
     await deliver(b, 6);
     const events = (await feed.settle(500)).map(campaignOf).filter((c) => c.id === a || c.id === b);
     expect(events.map((c) => [c.id, c.stats.messagesSent]).sort()).toEqual([[a, 5], [b, 6]]);
+  });
+
+  test('relations in the selection (sender, segmentIds) load for each event beside the shared row', async () => {
+    const id = await newCampaign();
+    const prisma = t.app.db.prisma;
+    await prisma.user.create({ data: { id: `${id}-sender`, name: 'Live sender' } });
+    await prisma.segment.create({ data: { id: `${id}-segment`, type: 'USER', name: 'Live segment', allUsers: true } });
+    await prisma.campaign.update({ where: { id }, data: { senderId: `${id}-sender`, segments: { create: { segmentId: `${id}-segment`, position: 0 } } } });
+    const feed = subscribeWs(t, CampaignUpdatedWithRelationsDocument, { id });
+    feeds.push(feed);
+    const first = (await feed.next()).data!.campaignUpdated;
+    expect(first).toMatchObject({ id, segmentIds: [`${id}-segment`], sender: { id: `${id}-sender`, name: 'Live sender' } });
+    await prisma.user.update({ where: { id: `${id}-sender` }, data: { name: 'Renamed sender' } });
+    await deliver(id, 2);
+    expect((await feed.next()).data!.campaignUpdated).toMatchObject({ sender: { name: 'Renamed sender' }, stats: { messagesSent: 2 } });
   });
 
   test('an unknown campaign id is NOT_FOUND', async () => {
