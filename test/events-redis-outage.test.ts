@@ -10,6 +10,9 @@ import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './hel
 import { subscribeWs } from './helpers/subscriptions.js';
 import { startOwnRedis, type OwnRedis } from './helpers/redis.js';
 import { CampaignUpdatedDocument } from './generated/graphql.js';
+import { Redis } from 'ioredis';
+import { createBeaconPubSub } from '../src/events/pubsub.js';
+import { createLogger } from '../src/logger.js';
 
 let redis: OwnRedis;
 let t: TestApp;
@@ -67,5 +70,30 @@ test('a subscriber that last saw IN_PROGRESS receives COMPLETED after Redis come
   } finally {
     await one.close();
     await every.close();
+  }
+});
+
+test('a publish that fails while Redis is down is sent again, the latest per campaign, once it is back', async () => {
+  const bus = await createBeaconPubSub(redis.url, createLogger('silent'));
+  let listener: Redis | undefined;
+  try {
+    await redis.kill();
+    bus.pubsub.publish('campaign:updated', { campaignId: 'kept', status: 'IN_PROGRESS' });
+    bus.pubsub.publish('campaign:updated', { campaignId: 'kept', status: 'COMPLETED' });
+    bus.pubsub.publish('campaign:updated', { campaignId: 'other' });
+    // Down long enough that ioredis waits several hundred ms between reconnect attempts,
+    // so the listener below subscribes before the publish connection is back.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await redis.start();
+    listener = new Redis(redis.url);
+    const received: unknown[] = [];
+    listener.on('message', (_channel: string, message: string) => received.push(JSON.parse(message)));
+    await listener.subscribe('campaign:updated');
+    const until = Date.now() + 10_000;
+    while (received.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).toEqual([{ campaignId: 'kept', status: 'COMPLETED' }, { campaignId: 'other' }]);
+  } finally {
+    listener?.disconnect();
+    await bus.close();
   }
 });
