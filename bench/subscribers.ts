@@ -9,8 +9,9 @@
  * COMPLETED. Figures per run, while the campaign ran: the events a subscriber received,
  * the reads the live-events hub made for subscribers (and per event), every SELECT of the
  * campaigns table (delivery's own included) and every query, time from `completedAt` to
- * each subscriber seeing COMPLETED (p50, p99, max), and Beacon's RSS (idle, with the
- * subscribers, peak).
+ * each subscriber seeing COMPLETED (p50, p99, max), Beacon's RSS (idle, with the
+ * subscribers, peak), and CPU seconds of Beacon and of the clients (this process: all
+ * subscribers share its one thread and the machine's cores with Beacon).
  * Prints a table and JSON, then drops the databases. Other load on the machine skews the
  * wall-clock figures: the load average is printed with them.
  *
@@ -74,6 +75,12 @@ async function seed(url: string): Promise<void> {
 function vmRss(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
+}
+
+/** CPU seconds (user + system) of a local process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface Counts {
@@ -181,6 +188,8 @@ async function run(url: string, count: number) {
     let rssPeak = rssSubscribed;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, vmRss(beacon.pid))), 50);
     const before = await beacon.counts();
+    const startedAt = Date.now();
+    const cpuBefore = { beacon: cpuSeconds(beacon.pid), clients: cpuSeconds(process.pid) };
     const response = await fetch(beacon.apiUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -190,6 +199,7 @@ async function run(url: string, count: number) {
     if (started.data?.startCampaign.__typename !== 'StartCampaignPayload') throw new Error(JSON.stringify(started));
     const seenAt = await Promise.all(clients.map((s) => s.completed));
     clearInterval(sampler);
+    const cpu = { beacon: cpuSeconds(beacon.pid) - cpuBefore.beacon, clients: cpuSeconds(process.pid) - cpuBefore.clients };
     const after = await beacon.counts();
     const completedAt = Date.parse(clients[0]!.seen.find((e) => e.status === 'COMPLETED')!.completedAt!);
     const lags = seenAt.map((at) => at - completedAt).sort((a, b) => a - b);
@@ -198,6 +208,8 @@ async function run(url: string, count: number) {
     const liveReads = after.liveReads - before.liveReads;
     return {
       subscribers: count,
+      /** From the startCampaign call to the campaign's completedAt. */
+      deliverySeconds: Number(((completedAt - startedAt) / 1000).toFixed(2)),
       events,
       liveReads,
       liveReadsPerEvent: Number((liveReads / events).toFixed(2)),
@@ -205,6 +217,8 @@ async function run(url: string, count: number) {
       queries: after.queries - before.queries,
       completedLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1)! },
       rssMb: { idle: mb(rssIdle), subscribed: mb(rssSubscribed), peak: mb(rssPeak) },
+      /** CPU seconds while the campaign ran: Beacon's, and this process's (the subscribers' clients). */
+      cpuSeconds: { beacon: Number(cpu.beacon.toFixed(1)), clients: Number(cpu.clients.toFixed(1)) },
     };
   } finally {
     await Promise.all(clients.map((s) => s.client.dispose()));
@@ -225,6 +239,7 @@ try {
   const many = await run(databaseUrl(adminUrl, copies[1]!), subscribers);
   const rows = [one, many].map((r) => [
     r.subscribers.toLocaleString('en'),
+    r.deliverySeconds,
     r.events,
     r.liveReads,
     r.liveReadsPerEvent,
@@ -232,8 +247,9 @@ try {
     r.queries,
     `${r.completedLagMs.p50} / ${r.completedLagMs.p99} / ${r.completedLagMs.max}`,
     `${r.rssMb.idle} / ${r.rssMb.subscribed} / ${r.rssMb.peak}`,
+    `${r.cpuSeconds.beacon} / ${r.cpuSeconds.clients}`,
   ]);
-  const header = ['subscribers', 'events', 'live reads', 'live reads/event', 'all campaign SELECTs', 'all queries', 'COMPLETED lag ms p50 / p99 / max', 'RSS MB idle / subscribed / peak'];
+  const header = ['subscribers', 'delivery s', 'events', 'live reads', 'live reads/event', 'all campaign SELECTs', 'all queries', 'COMPLETED lag ms p50 / p99 / max', 'RSS MB idle / subscribed / peak', 'CPU s Beacon / clients'];
   console.log(`live subscribers on one campaign of ${recipients.toLocaleString('en')} recipients (load ${load})`);
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
