@@ -10,6 +10,7 @@ import { createLogger, type DestinationStream, type Logger } from './logger.js';
 import { startApiServer, type ApiServer } from './graphql/server.js';
 import { reportUnusedQueries } from './graphql/builder.js';
 import { startEventServices } from './events/services.js';
+import { liveCampaignSource } from './campaigns/live.js';
 import type { CampaignEvents } from './events/campaign-events.js';
 import { startScheduler, type Scheduler } from './delivery/scheduler.js';
 import { deliveryHooks } from './delivery/hooks.js';
@@ -46,8 +47,9 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     onQuery: options.onQuery,
     queryTimeoutMs: config.queryTimeoutMs,
   });
-  // Event services (pub/sub, campaign events) start before and stop after the API.
-  const eventServices = await startEventServices(config, logger).catch(async (error: unknown) => {
+  // Event services (pub/sub, campaign events) start before and stop after the API; live
+  // reads are API work, so they go through the API's client (statement timeout).
+  const eventServices = await startEventServices(config, logger, liveCampaignSource(db.apiPrisma)).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });

@@ -3,14 +3,18 @@
  * after a status or counter change has committed; it is cheap to call per batch. Per
  * campaign, publishes are coalesced in this process to at most one per `coalesceMs`
  * (leading and trailing, so the last change is always published), except terminal statuses
- * and deletions, which publish at once. Subscribers get `updates()`: every campaign's
- * changes, throttled per subscriber and campaign (spec §7: at most every 250 ms, last state
- * always delivered).
+ * and deletions, which publish at once. Subscribers get `updates()`: campaign rows read once
+ * per event for all subscribers of this process (./live-campaigns.ts), at most every 250 ms
+ * per subscriber and campaign, the last state always delivered (spec §7).
  */
-import { Repeater } from 'graphql-yoga';
+import type { Campaign } from '../generated/prisma/client.js';
 import type { CampaignStatus } from '../generated/prisma/enums.js';
+import type { Logger } from '../logger.js';
 import type { CampaignUpdate, BeaconPubSub } from './pubsub.js';
 import { KeyedThrottle } from './throttle.js';
+import { LiveCampaigns, type CampaignSource } from './live-campaigns.js';
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Statuses after which no more changes follow (short of a resume): published without delay. */
 const TERMINAL_STATUSES: readonly (CampaignStatus | 'DELETED')[] = ['COMPLETED', 'STOPPED', 'FAILED', 'DELETED'];
@@ -20,26 +24,27 @@ export interface CampaignEventsOptions {
   coalesceMs?: number;
   /** Minimum gap between two events of one campaign to one subscriber (default 250 ms). */
   subscriberIntervalMs?: number;
-}
-
-/** What a subscriber receives: the id of a campaign to re-read. */
-export interface CampaignRef {
-  campaignId: string;
+  /** Where subscribers' campaigns are read from; without it, this process only publishes. */
+  source?: CampaignSource<Campaign>;
+  logger?: Logger;
 }
 
 export class CampaignEvents {
   /** Campaigns waiting to be published, with their latest known status. */
   private readonly latest = new Map<string, CampaignUpdate['status']>();
   private readonly publisher: KeyedThrottle<string>;
-  private readonly subscriberIntervalMs: number;
+  /** The subscriber side: shared reads and per-subscriber mailboxes. */
+  readonly live: LiveCampaigns<Campaign> | null;
   private closed = false;
 
   constructor(
     private readonly bus: BeaconPubSub,
     options: CampaignEventsOptions = {},
   ) {
-    this.subscriberIntervalMs = options.subscriberIntervalMs ?? 250;
     this.publisher = new KeyedThrottle(options.coalesceMs ?? 100, (campaignId) => this.publish(campaignId));
+    this.live = options.source
+      ? new LiveCampaigns(bus, options.source, options.logger ?? silentLogger, { intervalMs: options.subscriberIntervalMs })
+      : null;
   }
 
   /**
@@ -55,45 +60,20 @@ export class CampaignEvents {
   }
 
   /**
-   * Changes of one campaign (`campaignId`) or of all, throttled for one subscriber to one per
-   * campaign per interval with a trailing event. With `initial`, the campaign is emitted
-   * first (the current state). Ends when the watched campaign is deleted.
+   * Rows of one campaign (`campaignId`) or of every campaign as they change, at most one per
+   * campaign per interval, a slow reader getting the latest. With `initial`, the current
+   * state comes first. Ends when the watched campaign is deleted.
    */
-  updates(options: { campaignId?: string; initial?: boolean } = {}): Repeater<CampaignRef> {
-    const { campaignId: only, initial = false } = options;
-    const intervalMs = this.subscriberIntervalMs;
-    return new Repeater<CampaignRef>(async (push, stop) => {
-      const source = this.bus.pubsub.subscribe('campaign:updated');
-      // Ids waiting in the buffer: the consumer re-reads the campaign, so one entry covers later changes.
-      const queued = new Set<string>();
-      const throttle = new KeyedThrottle<string>(intervalMs, (campaignId) => {
-        if (queued.has(campaignId)) return;
-        queued.add(campaignId);
-        void push({ campaignId }).then(() => queued.delete(campaignId));
-      });
-      void stop.then(() => {
-        throttle.cancel();
-        void source.return();
-      });
-      // Listening starts before the current state is read, so no change falls in between.
-      if (only && initial) throttle.touch(only);
-      for await (const update of source) {
-        if (!update || (only && update.campaignId !== only)) continue;
-        if (update.status === 'DELETED') {
-          throttle.forget(update.campaignId);
-          if (only) break;
-          continue;
-        }
-        throttle.touch(update.campaignId);
-      }
-      stop();
-    });
+  updates(options: { campaignId?: string; initial?: boolean } = {}): AsyncIterableIterator<Campaign> {
+    if (!this.live) throw new Error('CampaignEvents was created without a campaign source; it cannot serve subscribers');
+    return this.live.watch(options);
   }
 
   /** Publishes pending changes now and stops accepting new ones. */
   async close(): Promise<void> {
     this.closed = true;
     this.publisher.flush();
+    await this.live?.close();
   }
 
   private publish(campaignId: string): void {

@@ -1,10 +1,15 @@
 /**
- * The Subscription root and `campaignUpdated` (spec §7). Events carry campaign ids only;
- * each one re-reads the campaign with the client's selection, so a subscriber always sees
- * committed state, whichever process published the change. Served over graphql-ws and SSE.
+ * The Subscription root and `campaignUpdated` (spec §7). Events carry campaign ids; this
+ * process reads each changed campaign once (./live-campaigns.ts) and every subscriber
+ * resolves its selection from that row, so a subscriber always sees committed state,
+ * whichever process published the change, at the cost of one read per event however many
+ * subscribers there are. Relations in a selection (`segments`, `sender`, `recipients`) are
+ * not in the shared row: they load per subscriber through plugin-prisma's fallback queries.
+ * Served over graphql-ws and SSE.
  */
 import { builder } from '../graphql/builder.js';
 import { NotFoundError } from '../errors.js';
+import { Campaign } from '../campaigns/schema.js';
 
 builder.subscriptionType({
   description: 'Live updates. Every field needs a server token (checked when the subscription starts).',
@@ -12,8 +17,8 @@ builder.subscriptionType({
 });
 
 builder.subscriptionField('campaignUpdated', (t) =>
-  t.prismaField({
-    type: 'Campaign',
+  t.field({
+    type: Campaign,
     description:
       'The campaign each time its status or counters change, at most every 250 ms per campaign and always ending with its latest state. With `id`, the current state comes first, and the subscription ends if the campaign is deleted; without, every campaign’s changes.',
     args: { id: t.arg.id({ description: 'Campaign to watch; leave out to watch every campaign.' }) },
@@ -24,12 +29,7 @@ builder.subscriptionField('campaignUpdated', (t) =>
       if (!exists) throw new NotFoundError(`Campaign ${id} does not exist`, 'id');
       return ctx.events.updates({ campaignId: id, initial: true });
     },
-    resolve: async (query, event, _args, ctx) => {
-      const { campaignId } = event;
-      const campaign = await ctx.prisma.campaign.findUnique({ ...query, where: { id: campaignId } });
-      // Deleted between the event and this read.
-      if (!campaign) throw new NotFoundError(`Campaign ${campaignId} does not exist`, 'id');
-      return campaign;
-    },
+    // The row the hub read for this event, shared by every subscriber.
+    resolve: (campaign) => campaign,
   }),
 );

@@ -1,7 +1,9 @@
 /** Starts the event services of one process (pub/sub, campaign events) and stops them in order. */
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Campaign } from '../generated/prisma/client.js';
 import { CampaignEvents } from './campaign-events.js';
+import type { CampaignSource } from './live-campaigns.js';
 import { createBeaconPubSub } from './pubsub.js';
 
 export interface EventServices {
@@ -10,10 +12,13 @@ export interface EventServices {
   close(): Promise<void>;
 }
 
-/** Connects the pub/sub (Redis when `config.redisUrl`) and creates the services on it. */
-export async function startEventServices(config: Config, logger: Logger): Promise<EventServices> {
+/**
+ * Connects the pub/sub (Redis when `config.redisUrl`) and creates the services on it;
+ * `campaigns` is where subscribers' campaigns are read (API roles only).
+ */
+export async function startEventServices(config: Config, logger: Logger, campaigns: CampaignSource<Campaign>): Promise<EventServices> {
   const bus = await createBeaconPubSub(config.redisUrl, logger);
-  const events = new CampaignEvents(bus);
+  const events = new CampaignEvents(bus, { source: config.role === 'worker' ? undefined : campaigns, logger });
   logger.info('live events', { transport: bus.transport });
   return {
     events,

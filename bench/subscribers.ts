@@ -1,0 +1,261 @@
+/**
+ * What live subscribers cost: one running campaign watched by 1 and by N graphql-ws clients.
+ *
+ * Creates a scratch database, migrates it, seeds `--recipients` users, an all-users segment
+ * and a DRAFT campaign over it in SQL, and clones it once per run. Each run starts Beacon as
+ * its own process (compiled, `npm start`'s V8 flags, role `all`; bench/subscribers-beacon.mjs,
+ * which also counts Prisma's queries), opens the subscribers (each its own WebSocket), waits
+ * for every initial state, starts the campaign and waits until every subscriber has seen
+ * COMPLETED. Figures per run, while the campaign ran: the events a subscriber received,
+ * the reads the live-events hub made for subscribers (and per event), every SELECT of the
+ * campaigns table (delivery's own included) and every query, time from `completedAt` to
+ * each subscriber seeing COMPLETED (p50, p99, max), Beacon's RSS (idle, with the
+ * subscribers, peak), and CPU seconds of Beacon and of the clients (this process: all
+ * subscribers share its one thread and the machine's cores with Beacon).
+ * Prints a table and JSON, then drops the databases. Other load on the machine skews the
+ * wall-clock figures: the load average is printed with them.
+ *
+ * Usage: npm run bench:subscribers -- --subscribers 1000 --recipients 20000
+ * BENCH_DATABASE_URL or DATABASE_URL: a server URL allowed to CREATE DATABASE (default the
+ * local postgres@127.0.0.1:5432).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { signServerToken } from '../src/auth/tokens.js';
+import { applyMigrations } from '../src/db/migrations.js';
+import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
+import { TEST_SECRET } from '../test/helpers/secret.js';
+import { npmStartArgs } from '../test/helpers/worker-process.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+function intArg(name: string, fallback: number, min: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at === -1 ? fallback : Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} needs an integer ≥ ${min}`);
+  return value;
+}
+const subscribers = intArg('subscribers', 1000, 1);
+const recipients = intArg('recipients', 20_000, 100);
+
+const CAMPAIGN = 'bench-live';
+const SUBSCRIPTION = `subscription ($id: ID) { campaignUpdated(id: $id) { id status updatedAt completedAt stats { messagesSent pending progress } } }`;
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+/** Users, an all-users segment and the DRAFT campaign (1:1 channels created on the way). */
+async function seed(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`INSERT INTO users (id, name, role) SELECT 'user-' || n, 'User ' || n, 'user' FROM generate_series(1, $1) AS n`, [recipients]);
+    await client.query(`INSERT INTO users (id, name, role) VALUES ('bench-sender', 'Beacon', 'admin')`);
+    await client.query(`INSERT INTO segments (id, type, name, all_users, updated_at) VALUES ('bench-all', 'USER', 'Everyone', true, now())`);
+    await client.query(
+      `INSERT INTO campaigns (id, name, sender_id, message_template, create_channels, updated_at)
+       VALUES ($1, 'Live bench', 'bench-sender', '{"text": "Hi {{ user.name }}", "attachments": [], "custom": {}}', true, now())`,
+      [CAMPAIGN],
+    );
+    await client.query(`INSERT INTO campaign_segments (campaign_id, segment_id, position) VALUES ($1, 'bench-all', 0)`, [CAMPAIGN]);
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+  }
+}
+
+function vmRss(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
+}
+
+/** CPU seconds (user + system) of a local process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Counts {
+  queries: number;
+  /** SELECTs of the campaigns table, for any purpose (delivery's own included). */
+  campaignReads: number;
+  /** Reads the live-events hub made for subscribers. */
+  liveReads: number;
+}
+
+/** Beacon (bench/subscribers-beacon.mjs) on `url`; resolves with its API URL once it serves. */
+async function startBeacon(url: string) {
+  const execArgv = npmStartArgs().slice(0, -1);
+  const child: ChildProcess = fork(join(ROOT, 'bench/subscribers-beacon.mjs'), [], {
+    cwd: ROOT,
+    execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: url,
+      PORT: '0',
+      BEACON_ROLE: 'all',
+      BEACON_API_SECRET: TEST_SECRET,
+      BEACON_DATA_DIR: mkdtempSync(join(tmpdir(), 'beacon-bench-')),
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const apiUrl = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`beacon exited with ${code}`)));
+    child.on('message', (message: { started?: boolean; url?: string }) => {
+      if (message.started) resolve(message.url!);
+    });
+  });
+  const counts = () =>
+    new Promise<Counts>((resolve) => {
+      const answer = (message: Counts & { started?: boolean }) => {
+        if (message.started) return;
+        child.off('message', answer);
+        resolve(message);
+      };
+      child.on('message', answer);
+      child.send({ count: true });
+    });
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await gone;
+  };
+  return { pid: child.pid!, apiUrl, counts, stop };
+}
+
+interface Subscriber {
+  client: Client;
+  /** Every state received, with when. */
+  seen: { at: number; status: string; completedAt: string | null }[];
+  first: Promise<void>;
+  completed: Promise<number>;
+}
+
+function subscribe(wsUrl: string, token: string): Subscriber {
+  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
+  const seen: Subscriber['seen'] = [];
+  let resolveFirst!: () => void;
+  let resolveCompleted!: (at: number) => void;
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  void failed.catch(() => {});
+  const first = Promise.race([new Promise<void>((resolve) => (resolveFirst = resolve)), failed]);
+  const completed = Promise.race([new Promise<number>((resolve) => (resolveCompleted = resolve)), failed]);
+  client.subscribe<{ campaignUpdated: { status: string; completedAt: string | null } }>(
+    { query: SUBSCRIPTION, variables: { id: CAMPAIGN } },
+    {
+      next: (result) => {
+        const campaign = result.data?.campaignUpdated;
+        if (!campaign) return fail(new Error(JSON.stringify(result.errors)));
+        const at = Date.now();
+        seen.push({ at, status: campaign.status, completedAt: campaign.completedAt });
+        resolveFirst();
+        if (campaign.status === 'COMPLETED') resolveCompleted(at);
+      },
+      error: fail,
+      complete: () => {},
+    },
+  );
+  return { client, seen, first, completed };
+}
+
+/** One run on its own copy of the seeded database. */
+async function run(url: string, count: number) {
+  const beacon = await startBeacon(url);
+  const clients: Subscriber[] = [];
+  try {
+    const token = await signServerToken(TEST_SECRET);
+    const rssIdle = vmRss(beacon.pid);
+    const wsUrl = beacon.apiUrl.replace(/^http/, 'ws');
+    // Connect in groups, as clients arriving over a few seconds would.
+    for (let i = 0; i < count; i += 100) {
+      const group = Array.from({ length: Math.min(100, count - i) }, () => subscribe(wsUrl, token));
+      clients.push(...group);
+      await Promise.all(group.map((s) => s.first));
+    }
+    const rssSubscribed = vmRss(beacon.pid);
+    let rssPeak = rssSubscribed;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, vmRss(beacon.pid))), 50);
+    const before = await beacon.counts();
+    const startedAt = Date.now();
+    const cpuBefore = { beacon: cpuSeconds(beacon.pid), clients: cpuSeconds(process.pid) };
+    const response = await fetch(beacon.apiUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: `mutation ($id: ID!) { startCampaign(id: $id) { __typename ... on Error { message } } }`, variables: { id: CAMPAIGN } }),
+    });
+    const started = (await response.json()) as { data?: { startCampaign: { __typename: string } } };
+    if (started.data?.startCampaign.__typename !== 'StartCampaignPayload') throw new Error(JSON.stringify(started));
+    const seenAt = await Promise.all(clients.map((s) => s.completed));
+    clearInterval(sampler);
+    const cpu = { beacon: cpuSeconds(beacon.pid) - cpuBefore.beacon, clients: cpuSeconds(process.pid) - cpuBefore.clients };
+    const after = await beacon.counts();
+    const completedAt = Date.parse(clients[0]!.seen.find((e) => e.status === 'COMPLETED')!.completedAt!);
+    const lags = seenAt.map((at) => at - completedAt).sort((a, b) => a - b);
+    // Events after the initial state; every subscriber saw the same states (the first one's count).
+    const events = clients[0]!.seen.length - 1;
+    const liveReads = after.liveReads - before.liveReads;
+    return {
+      subscribers: count,
+      /** From the startCampaign call to the campaign's completedAt. */
+      deliverySeconds: Number(((completedAt - startedAt) / 1000).toFixed(2)),
+      events,
+      liveReads,
+      liveReadsPerEvent: Number((liveReads / events).toFixed(2)),
+      campaignReads: after.campaignReads - before.campaignReads,
+      queries: after.queries - before.queries,
+      completedLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1)! },
+      rssMb: { idle: mb(rssIdle), subscribed: mb(rssSubscribed), peak: mb(rssPeak) },
+      /** CPU seconds while the campaign ran: Beacon's, and this process's (the subscribers' clients). */
+      cpuSeconds: { beacon: Number(cpu.beacon.toFixed(1)), clients: Number(cpu.clients.toFixed(1)) },
+    };
+  } finally {
+    await Promise.all(clients.map((s) => s.client.dispose()));
+    await beacon.stop();
+  }
+}
+
+const database = `beacon_bench_${randomBytes(6).toString('hex')}`;
+const copies = [`${database}_one`, `${database}_many`];
+await adminQuery(adminUrl, `CREATE DATABASE ${database}`);
+try {
+  const url = databaseUrl(adminUrl, database);
+  await applyMigrations(url);
+  await seed(url);
+  for (const copy of copies) await adminQuery(adminUrl, `CREATE DATABASE ${copy} TEMPLATE ${database}`);
+  const load = Number(loadavg()[0]!.toFixed(2));
+  const one = await run(databaseUrl(adminUrl, copies[0]!), 1);
+  const many = await run(databaseUrl(adminUrl, copies[1]!), subscribers);
+  const rows = [one, many].map((r) => [
+    r.subscribers.toLocaleString('en'),
+    r.deliverySeconds,
+    r.events,
+    r.liveReads,
+    r.liveReadsPerEvent,
+    r.campaignReads,
+    r.queries,
+    `${r.completedLagMs.p50} / ${r.completedLagMs.p99} / ${r.completedLagMs.max}`,
+    `${r.rssMb.idle} / ${r.rssMb.subscribed} / ${r.rssMb.peak}`,
+    `${r.cpuSeconds.beacon} / ${r.cpuSeconds.clients}`,
+  ]);
+  const header = ['subscribers', 'delivery s', 'events', 'live reads', 'live reads/event', 'all campaign SELECTs', 'all queries', 'COMPLETED lag ms p50 / p99 / max', 'RSS MB idle / subscribed / peak', 'CPU s Beacon / clients'];
+  console.log(`live subscribers on one campaign of ${recipients.toLocaleString('en')} recipients (load ${load})`);
+  console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  console.log(JSON.stringify({ recipients, loadAverage: { before: load, after: Number(loadavg()[0]!.toFixed(2)) }, runs: [one, many] }, null, 2));
+} finally {
+  for (const copy of copies) await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`);
+  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+}
+process.exit(0);
