@@ -117,11 +117,13 @@ export async function transitionCampaign(
     if (count === 1 && announced) await recordWebhook(tx, announced, id);
     return count === 1;
   };
-  // Nothing to write with it, or already inside the caller's transaction.
-  if (!announced || !('$transaction' in db)) return move(db);
+  // Nothing to write with it, or already inside the caller's transaction. A transaction
+  // client still answers to `$transaction` (Prisma forwards the root client's own properties,
+  // and src/db/database.ts installs its retrying one there), but never has `$connect`.
+  if (!announced || !('$connect' in db)) return move(db as Prisma.TransactionClient);
   // The UPDATE may wait on the campaign's row lock as long as a plain one would (a stop
   // waits for a materialization holding it), so Prisma's 2 s / 5 s defaults do not apply.
-  return db.$transaction(move, { maxWait: 30_000, timeout: 600_000 });
+  return (db as PrismaClient).$transaction(move, { maxWait: 30_000, timeout: 600_000 });
 }
 
 /**
