@@ -1,0 +1,173 @@
+/**
+ * The HTTP edge in front of yoga: what a request may cost before GraphQL sees it.
+ *
+ * - A request with a body (POST) is authenticated from its `authorization` header first:
+ *   without a valid token it is refused with 401 UNAUTHENTICATED and its body is never
+ *   read (every operation needs a token, spec §8).
+ * - An authenticated body may be at most `maxBodyBytes` (BEACON_MAX_BODY_BYTES): a larger
+ *   Content-Length is refused at once, and a body streamed without one is refused as soon
+ *   as it crosses the limit (413 PAYLOAD_TOO_LARGE); nothing past the limit is buffered.
+ * - A JSON body may hold at most MAX_JSON_CONTAINERS objects and arrays, counted on the
+ *   bytes before JSON.parse: 4 MB of `[{},{},…]` would otherwise become 1.4 million objects
+ *   (~80 MB of heap) from one request.
+ * - Only `application/json` and `application/graphql` bodies are accepted (415 otherwise):
+ *   Beacon takes no uploads, and the other encodings would bypass the JSON count.
+ * - GET (GraphiQL's page, GET queries) and OPTIONS (CORS preflight) carry no body and go
+ *   to yoga as they are; their size is bounded by Node's header limit.
+ * Refusals are GraphQL-shaped (`{ errors: [{ message, extensions: { code } }] }`) and
+ * close the connection, so an unread body is not drained.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendNodeResponse } from '@whatwg-node/server';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { authenticate, type AuthState } from '../auth/tokens.js';
+import type { Logger } from '../logger.js';
+import { GRAPHIQL_ASSETS_PATH, sendGraphiQLAsset } from './graphiql.js';
+
+/** Most objects plus arrays one JSON request body may hold. */
+export const MAX_JSON_CONTAINERS = 100_000;
+
+/**
+ * Yoga's server context: Node's request and response and the caller the edge authenticated
+ * (HTTP), or the token of a WebSocket connection (`ws-server.ts`).
+ */
+export interface ServerContext {
+  req?: IncomingMessage;
+  res?: ServerResponse;
+  auth?: AuthState;
+  authorization?: string | null;
+}
+
+export interface HttpEdgeOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  yoga: YogaServerInstance<ServerContext, any>;
+  apiSecret: string;
+  maxBodyBytes: number;
+  /** Whether the database answers (GET /healthz). */
+  ping: () => Promise<boolean>;
+  logger: Logger;
+}
+
+class Refusal {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly message: string,
+  ) {}
+}
+
+function refuse(res: ServerResponse, { status, code, message }: Refusal): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    // The body may be unread: end the connection rather than drain it.
+    connection: 'close',
+    ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+  });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+/** Counts `{` and `[` outside JSON strings, stopping once past `max`. */
+export function countJsonContainers(bytes: Uint8Array, max: number): number {
+  let count = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i += 1) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 0x5c /* \ */) i += 1;
+      else if (b === 0x22 /* " */) inString = false;
+    } else if (b === 0x22) {
+      inString = true;
+    } else if ((b === 0x7b || b === 0x5b) /* { [ */ && ++count > max) {
+      return count;
+    }
+  }
+  return count;
+}
+
+/** Reads the body, refusing it as soon as it passes `max` bytes. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | Refusal> {
+  const tooLarge = new Refusal(413, 'PAYLOAD_TOO_LARGE', `The request body may be at most ${max} bytes (BEACON_MAX_BODY_BYTES)`);
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(tooLarge);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.off('data', onData).pause();
+        chunks.length = 0;
+        resolve(tooLarge);
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The request with its body read and checked, for yoga; or why it is refused. */
+async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState, options: HttpEdgeOptions): Promise<Request | Refusal> {
+  if (auth.kind === 'anonymous') {
+    return new Refusal(401, 'UNAUTHENTICATED', auth.reason === 'missing' ? 'An access token is required' : 'The access token is invalid');
+  }
+  const type = mediaType(req);
+  if (type !== 'application/json' && type !== 'application/graphql') {
+    return new Refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the operation as application/json');
+  }
+  const body = await readBody(req, options.maxBodyBytes);
+  if (body instanceof Refusal) return body;
+  if (type === 'application/json' && countJsonContainers(body, MAX_JSON_CONTAINERS) > MAX_JSON_CONTAINERS) {
+    return new Refusal(413, 'PAYLOAD_TOO_LARGE', `The request may hold at most ${MAX_JSON_CONTAINERS} JSON objects and arrays`);
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') {
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+  }
+  // Aborting on close ends SSE streams (and their subscriptions) when the client leaves.
+  const abort = new AbortController();
+  res.once('close', () => abort.abort());
+  const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
+  return new options.yoga.fetchAPI.Request(url, { method: req.method, headers, body: body as Uint8Array<ArrayBuffer>, signal: abort.signal });
+}
+
+/** The Node request handler: /healthz, GraphiQL's files, then /graphql through the checks above. */
+export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { yoga, apiSecret } = options;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/healthz') {
+      const ok = await options.ping();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ok ? 'ok' : 'database unavailable' }));
+      return;
+    }
+    if (path.startsWith(GRAPHIQL_ASSETS_PATH) && (req.method === 'GET' || req.method === 'HEAD')) {
+      return sendGraphiQLAsset(path.slice(GRAPHIQL_ASSETS_PATH.length), res);
+    }
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
+      return yoga.handle(req, res) as Promise<void>;
+    }
+    const auth = await authenticate(req.headers.authorization, apiSecret);
+    const admitted = await admit(req, res, auth, options).catch(() => null);
+    if (admitted === null) return void res.destroy(); // the client broke off its body
+    if (admitted instanceof Refusal) return refuse(res, admitted);
+    const response = await yoga.fetch(admitted, { req, res, auth });
+    await sendNodeResponse(response, res, req, true);
+  };
+  return (req, res) =>
+    handle(req, res).catch((error: unknown) => {
+      // Yoga answers GraphQL failures itself; this is the edge's own.
+      options.logger.error('http request failed', { error: error instanceof Error ? error.message : String(error) });
+      if (res.headersSent) res.destroy();
+      else refuse(res, new Refusal(500, 'INTERNAL', 'Unexpected error.'));
+    });
+}

@@ -1,0 +1,105 @@
+/**
+ * graphql-ws on the API's /graphql path. Operations are built with `yoga.getEnveloped`, so
+ * HTTP and WebSocket share plugins (limits, input guards, masking), auth and context.
+ *
+ * What one socket may cost:
+ * - every message is at most MAX_WS_MESSAGE_BYTES (ws `maxPayload`; larger closes 1009
+ *   before the message is buffered), `connection_init` included;
+ * - `connection_init` must arrive within CONNECTION_INIT_TIMEOUT_MS (else 4408);
+ * - without a valid `connectionParams.authorization` string the socket closes 4401
+ *   (a missing, malformed or wrongly typed token alike, as HTTP answers 401);
+ * - at most MAX_OPERATIONS_PER_SOCKET operations run at once; one more gets an `error`
+ *   message for its id and the socket stays open.
+ * A subscribe that fails to parse or validate gets an `error` message for its id; the
+ * connection stays open (graphql-ws would close it 4500 with the error's text).
+ */
+import type { Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { authenticate } from '../auth/tokens.js';
+import { maskError } from './errors.js';
+
+/** Largest WebSocket message, in bytes; bulk writes belong on HTTP (BEACON_MAX_BODY_BYTES). */
+export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
+export const CONNECTION_INIT_TIMEOUT_MS = 3000;
+export const MAX_OPERATIONS_PER_SOCKET = 20;
+
+/** The token a socket authenticated with, or null when it sent none usable. */
+function tokenOf(connectionParams: Readonly<Record<string, unknown>> | undefined): string | null {
+  const authorization = connectionParams?.authorization;
+  return typeof authorization === 'string' && authorization.trim() ? authorization : null;
+}
+
+type Executor = (args: ExecutionArgs) => unknown;
+interface EnvelopedRoot {
+  execute: Executor;
+  subscribe: Executor;
+}
+const rootOf = (args: ExecutionArgs) => args.rootValue as EnvelopedRoot;
+
+export interface WsServer {
+  close(): Promise<void>;
+}
+
+/** Serves graphql-ws on `httpServer` at yoga's endpoint. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function startWsServer(httpServer: Server, yoga: YogaServerInstance<any, any>, apiSecret: string): WsServer {
+  const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint, maxPayload: MAX_WS_MESSAGE_BYTES });
+  const cleanup = useServer(
+    {
+      connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
+      onConnect: async (ctx) => {
+        const token = tokenOf(ctx.connectionParams);
+        const auth = token === null ? null : await authenticate(token, apiSecret);
+        if (auth && auth.kind !== 'anonymous') return true;
+        // graphql-ws closes a refused connection 4403; a missing or bad token is 4401 here.
+        ctx.extra.socket.close(4401, auth ? 'Unauthorized: the access token is invalid' : 'Unauthorized: an access token is required');
+        return false;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_SOCKET) {
+          return [
+            new GraphQLError(`At most ${MAX_OPERATIONS_PER_SOCKET} operations may run at once on one connection`, {
+              extensions: { code: 'TOO_MANY_OPERATIONS' },
+            }),
+          ];
+        }
+        try {
+          const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+            ...ctx,
+            req: ctx.extra.request,
+            socket: ctx.extra.socket,
+            params: payload,
+            authorization: tokenOf(ctx.connectionParams),
+          });
+          const document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors;
+          const root: EnvelopedRoot = { execute, subscribe };
+          return {
+            schema,
+            operationName: payload.operationName,
+            document,
+            variableValues: payload.variables,
+            contextValue: await contextFactory(),
+            rootValue: root,
+          } satisfies ExecutionArgs;
+        } catch (error) {
+          // A syntax error (or anything else) ends this operation only, masked like HTTP's.
+          return [maskError(error, 'Unexpected error.') as GraphQLError];
+        }
+      },
+      execute: (args) => rootOf(args).execute(args) as never,
+      subscribe: (args) => rootOf(args).subscribe(args) as never,
+    },
+    wsServer,
+  );
+  return {
+    async close() {
+      await cleanup.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}
