@@ -14,8 +14,8 @@
  *   Beacon takes no uploads, and the other encodings would bypass the JSON count.
  * - GET (GraphiQL's page, GET queries) and OPTIONS (CORS preflight) carry no body and go
  *   to yoga as they are; their size is bounded by Node's header limit.
- * Refusals are GraphQL-shaped (`{ errors: [{ message, extensions: { code } }] }`) and
- * close the connection, so an unread body is not drained.
+ * Refusals are GraphQL-shaped (`{ errors: [{ message, extensions: { code } }] }`); the rest
+ * of a refused body is discarded for at most LINGER_MS, then the connection is closed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendNodeResponse } from '@whatwg-node/server';
@@ -23,6 +23,9 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { authenticate, type AuthState } from '../auth/tokens.js';
 import type { Logger } from '../logger.js';
 import { GRAPHIQL_ASSETS_PATH, sendGraphiQLAsset } from './graphiql.js';
+
+/** How long the rest of a refused body is discarded before the connection is closed. */
+const LINGER_MS = 2000;
 
 /** Most objects plus arrays one JSON request body may hold. */
 export const MAX_JSON_CONTAINERS = 100_000;
@@ -56,15 +59,20 @@ class Refusal {
   ) {}
 }
 
-function refuse(res: ServerResponse, { status, code, message }: Refusal): void {
+/**
+ * Answers with a GraphQL-shaped error. The client may still be sending its body: closing a
+ * socket with unread data resets the connection, and the client can lose the answer, so
+ * the rest is discarded (never buffered) until it ends, for at most LINGER_MS; a body
+ * still coming then loses its connection.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, { status, code, message }: Refusal): void {
   if (res.headersSent) return void res.destroy();
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    // The body may be unread: end the connection rather than drain it.
-    connection: 'close',
-    ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
-  });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  if (req.readableEnded) return;
+  const linger = setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  req.once('end', () => clearTimeout(linger));
+  req.resume();
 }
 
 /** Counts `{` and `[` outside JSON strings, stopping once past `max`. */
@@ -159,7 +167,7 @@ export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessa
     const auth = await authenticate(req.headers.authorization, apiSecret);
     const admitted = await admit(req, res, auth, options).catch(() => null);
     if (admitted === null) return void res.destroy(); // the client broke off its body
-    if (admitted instanceof Refusal) return refuse(res, admitted);
+    if (admitted instanceof Refusal) return refuse(req, res, admitted);
     const response = await yoga.fetch(admitted, { req, res, auth });
     await sendNodeResponse(response, res, req, true);
   };
@@ -168,6 +176,6 @@ export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessa
       // Yoga answers GraphQL failures itself; this is the edge's own.
       options.logger.error('http request failed', { error: error instanceof Error ? error.message : String(error) });
       if (res.headersSent) res.destroy();
-      else refuse(res, new Refusal(500, 'INTERNAL', 'Unexpected error.'));
+      else refuse(req, res, new Refusal(500, 'INTERNAL', 'Unexpected error.'));
     });
 }
