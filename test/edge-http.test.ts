@@ -5,6 +5,7 @@
  * started with `npm start`'s memory flags.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { postUnending } from './helpers/hostile.js';
 import { subscribeSse } from './helpers/subscriptions.js';
@@ -81,6 +82,17 @@ describe('request bodies', () => {
       expect((await feed.next()).data?.campaignUpdated).toMatchObject({ status: 'DRAFT' });
     } finally {
       await feed.close();
+    }
+  });
+});
+
+describe('BEACON_MAX_BODY_BYTES', () => {
+  test('defaults to 4 MiB and must be an integer from 16 KiB to 64 MiB', () => {
+    expect(loadConfig({}).maxBodyBytes).toBe(4 * 1024 * 1024);
+    expect(loadConfig({ BEACON_MAX_BODY_BYTES: '65536' }).maxBodyBytes).toBe(65_536);
+    for (const bad of ['100', '1e9', 'lots']) {
+      expect(() => loadConfig({ BEACON_MAX_BODY_BYTES: bad })).toThrow(ConfigError);
+      expect(() => loadConfig({ BEACON_MAX_BODY_BYTES: bad })).toThrow(/BEACON_MAX_BODY_BYTES/);
     }
   });
 });
