@@ -1,9 +1,10 @@
 /**
  * The HTTP edge in front of yoga: what a request may cost before GraphQL sees it.
  *
- * - A request with a body (POST) is authenticated from its `authorization` header first:
- *   without a valid token it is refused with 401 UNAUTHENTICATED and its body is never
- *   read (every operation needs a token, spec §8).
+ * - A request that may carry a body (POST; anything but GET, HEAD, OPTIONS) is
+ *   authenticated from its `authorization` header first: without a valid token it is
+ *   refused with 401 UNAUTHENTICATED and its body is never buffered (every operation needs
+ *   a token, spec §8).
  * - An authenticated body may be at most `maxBodyBytes` (BEACON_MAX_BODY_BYTES): a larger
  *   Content-Length is refused at once, and a body streamed without one is refused as soon
  *   as it crosses the limit (413 PAYLOAD_TOO_LARGE); nothing past the limit is buffered.
@@ -22,6 +23,7 @@ import { sendNodeResponse } from '@whatwg-node/server';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { authenticate, type AuthState } from '../auth/tokens.js';
 import type { Logger } from '../logger.js';
+import type { Context } from './context.js';
 import { GRAPHIQL_ASSETS_PATH, sendGraphiQLAsset } from './graphiql.js';
 
 /** How long the rest of a refused body is discarded before the connection is closed. */
@@ -42,8 +44,7 @@ export interface ServerContext {
 }
 
 export interface HttpEdgeOptions {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  yoga: YogaServerInstance<ServerContext, any>;
+  yoga: YogaServerInstance<ServerContext, Context>;
   apiSecret: string;
   maxBodyBytes: number;
   /** Whether the database answers (GET /healthz). */

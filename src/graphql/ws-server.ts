@@ -19,7 +19,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from '../auth/tokens.js';
+import type { Context } from './context.js';
 import { maskError } from './errors.js';
+import type { ServerContext } from './http-edge.js';
 
 /** Largest WebSocket message, in bytes; bulk writes belong on HTTP (BEACON_MAX_BODY_BYTES). */
 export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
@@ -44,8 +46,7 @@ export interface WsServer {
 }
 
 /** Serves graphql-ws on `httpServer` at yoga's endpoint. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function startWsServer(httpServer: Server, yoga: YogaServerInstance<any, any>, apiSecret: string): WsServer {
+export function startWsServer(httpServer: Server, yoga: YogaServerInstance<ServerContext, Context>, apiSecret: string): WsServer {
   const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint, maxPayload: MAX_WS_MESSAGE_BYTES });
   const cleanup = useServer(
     {
