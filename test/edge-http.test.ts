@@ -4,6 +4,7 @@
  * for (or buffer) the whole body. test/start.test.ts sends the same bodies to a process
  * started with `npm start`'s memory flags.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -40,6 +41,27 @@ describe('request bodies', () => {
     const declared = await postUnending(t.url, { authorization: `Bearer ${t.serverToken}`, 'content-length': String(FOURTEEN_MB) }, 0);
     expect(declared.status).toBe(413);
     expect(declared.sent).toBeLessThan(1024);
+  });
+
+  test('a client that sends Expect: 100-continue is told to send its body only once admitted', async () => {
+    const ask = (headers: Record<string, string>) =>
+      new Promise<{ continued: boolean; status: number }>((resolve, reject) => {
+        let continued = false;
+        const req = request(t.url, { method: 'POST', headers: { 'content-type': 'application/json', expect: '100-continue', ...headers } });
+        req.on('continue', () => {
+          continued = true;
+          req.end(JSON.stringify({ query: '{ __typename }' }));
+        });
+        req.on('response', (res) => {
+          res.resume().on('end', () => resolve({ continued, status: res.statusCode! }));
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+    expect(await ask({})).toEqual({ continued: false, status: 401 });
+    expect(await ask({ authorization: `Bearer ${t.serverToken}`, 'content-length': String(FOURTEEN_MB) })).toEqual({ continued: false, status: 413 });
+    expect(await ask({ authorization: `Bearer ${t.serverToken}` })).toEqual({ continued: true, status: 200 });
   });
 
   test('a body within the limit that holds more than 100,000 JSON objects and arrays is refused 413', async () => {

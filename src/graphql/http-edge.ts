@@ -94,10 +94,10 @@ export function countJsonContainers(bytes: Uint8Array, max: number): number {
   return count;
 }
 
+const tooLarge = (max: number) => new Refusal(413, 'PAYLOAD_TOO_LARGE', `The request body may be at most ${max} bytes (BEACON_MAX_BODY_BYTES)`);
+
 /** Reads the body, refusing it as soon as it passes `max` bytes. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | Refusal> {
-  const tooLarge = new Refusal(413, 'PAYLOAD_TOO_LARGE', `The request body may be at most ${max} bytes (BEACON_MAX_BODY_BYTES)`);
-  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(tooLarge);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -106,7 +106,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | Refusal> 
       if (size > max) {
         req.off('data', onData).pause();
         chunks.length = 0;
-        resolve(tooLarge);
+        resolve(tooLarge(max));
       } else {
         chunks.push(chunk);
       }
@@ -116,6 +116,9 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | Refusal> 
     req.once('error', reject);
   });
 }
+
+/** Whether the client waits for `100 Continue` before sending its body (curl does above 1 KB). */
+const expectsContinue = (req: IncomingMessage) => /^100-continue$/i.test(req.headers.expect?.trim() ?? '');
 
 function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -130,6 +133,8 @@ async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState,
   if (type !== 'application/json' && type !== 'application/graphql') {
     return new Refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the operation as application/json');
   }
+  if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) return tooLarge(options.maxBodyBytes);
+  if (expectsContinue(req)) res.writeContinue();
   const body = await readBody(req, options.maxBodyBytes);
   if (body instanceof Refusal) return body;
   if (type === 'application/json' && countJsonContainers(body, MAX_JSON_CONTAINERS) > MAX_JSON_CONTAINERS) {
@@ -148,7 +153,11 @@ async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState,
   return new options.yoga.fetchAPI.Request(url, { method: req.method, headers, body: body as Uint8Array<ArrayBuffer>, signal: abort.signal });
 }
 
-/** The Node request handler: /healthz, GraphiQL's files, then /graphql through the checks above. */
+/**
+ * The Node request handler: /healthz, GraphiQL's files, then /graphql through the checks
+ * above. Register it for `checkContinue` too: a client that sends `Expect: 100-continue`
+ * is then told to send its body only once it has been admitted.
+ */
 export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { yoga, apiSecret } = options;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -163,6 +172,7 @@ export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessa
       return sendGraphiQLAsset(path.slice(GRAPHIQL_ASSETS_PATH.length), res);
     }
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
+      if (expectsContinue(req)) res.writeContinue();
       return yoga.handle(req, res) as Promise<void>;
     }
     const auth = await authenticate(req.headers.authorization, apiSecret);

@@ -51,9 +51,8 @@ export async function startApiServer(services: AppServices & { apiSecret: string
     }),
   });
 
-  const httpServer: Server = createServer(
-    createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger }),
-  );
+  const handler = createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger });
+  const httpServer: Server = createServer(handler).on('checkContinue', handler);
   const wsServer = startWsServer(httpServer, yoga, apiSecret);
 
   await new Promise<void>((resolve, reject) => {
