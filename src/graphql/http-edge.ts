@@ -184,6 +184,7 @@ export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessa
   };
   return (req, res) =>
     handle(req, res).catch((error: unknown) => {
+      if (res.destroyed) return; // the client left mid-request or mid-stream: nothing to answer
       // Yoga answers GraphQL failures itself; this is the edge's own.
       options.logger.error('http request failed', { error: error instanceof Error ? error.message : String(error) });
       if (res.headersSent) res.destroy();

@@ -53,7 +53,7 @@ export async function startApiServer(services: AppServices & { apiSecret: string
 
   const handler = createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger });
   const httpServer: Server = createServer(handler).on('checkContinue', handler);
-  const wsServer = startWsServer(httpServer, yoga, apiSecret);
+  const wsServer = startWsServer(httpServer, yoga, apiSecret, shared.logger);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
