@@ -1,7 +1,8 @@
 /**
- * Values no service should ever see (src/graphql/input-guards.ts): lone surrogates and
- * JSON nested thousands of levels deep used to surface as INTERNAL (PostgreSQL and
- * recursive walks failing on them); they are VALIDATION errors before anything runs.
+ * Values no service should ever see (src/graphql/input-guards.ts): NUL characters, lone
+ * surrogates and JSON nested thousands of levels deep used to surface as INTERNAL
+ * (PostgreSQL and recursive walks failing on them); they are VALIDATION errors before
+ * anything runs.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -24,6 +25,20 @@ const deepJson = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(l
 const deepLiteral = (levels: number) => '{a:'.repeat(levels) + '1' + '}'.repeat(levels);
 const UPSERT = 'mutation ($users: [UserInput!]!) { upsertUsers(users: $users) { __typename } }';
 const FILTER = 'query ($f: JSON) { users(filter: $f) { totalCount } }';
+
+describe('NUL characters', () => {
+  test('a NUL character in a literal or in a variable is VALIDATION, never a database error', async () => {
+    const literal = await t.raw('{ user(id: "a\\u0000b") { id } }');
+    expect(literal.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+    expect(literal.errors?.[0]?.message).toMatch(/NUL/);
+    const variable = await t.raw('query ($id: ID!) { segment(id: $id) { id } }', { id: 'seg\u0000x' });
+    expect(variable.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path: 'variables.id' });
+    const nested = await t.raw('query ($f: JSON) { users(filter: $f) { totalCount } }', { f: { name: { $in: ['ok', 'b\u0000d'] } } });
+    expect(nested.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path: 'variables.f.name.$in[1]' });
+    const clean = await t.raw('query ($id: ID!) { user(id: $id) { id } }', { id: 'fine' });
+    expect(clean.errors).toBeUndefined();
+  });
+});
 
 describe('lone surrogates', () => {
   test('in a variable string, an object key or a filter value are VALIDATION with the path', async () => {

@@ -36,7 +36,7 @@ function badString(text: string): string | null {
  * The first problem in a variable value: a bad string (or object key), or nesting deeper
  * than MAX_JSON_DEPTH. Recursion stops at that depth, so the walk itself is bounded.
  */
-export function checkVariable(value: unknown, path: string, depth = 0): GraphQLError | null {
+function checkVariable(value: unknown, path: string, depth = 0): GraphQLError | null {
   if (typeof value === 'string') {
     const problem = badString(value);
     return problem ? validationError(`${path} ${problem}`, path) : null;
