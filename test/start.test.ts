@@ -42,12 +42,12 @@ describe.skipIf(pglite)('npm start', () => {
     db = await createTestDatabase();
     beacon = await startWorker({ databaseUrl: db.url, name: 'npm-start', nodeArgs: npmStartArgs(), env: { BEACON_ROLE: 'all', LOG_LEVEL: 'info' } });
     token = await signServerToken(TEST_SECRET);
+    url = String(beacon.logs.find((e) => e.msg === 'beacon started')!.graphql);
   }, 60_000);
 
   test('the build compiles, and the compiled server starts with the start script’s flags and answers GraphQL', async () => {
     const started = beacon.logs.find((e) => e.msg === 'beacon started')!;
     expect(started).toMatchObject({ role: 'all', database: 'postgresql' });
-    url = String(started.graphql);
     expect(await query('{ campaigns(first: 1) { totalCount } }')).toEqual({ data: { campaigns: { totalCount: 0 } } });
   });
 

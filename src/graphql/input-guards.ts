@@ -6,8 +6,8 @@
  * - JSON values (variables and literals) nested deeper than MAX_JSON_DEPTH: the JSON scalar,
  *   JSON.stringify and PostgreSQL's jsonb all recurse over them;
  * - strings holding U+0000 (PostgreSQL text cannot store it) or a lone UTF-16 surrogate
- *   (not encodable as UTF-8: PostgreSQL refuses the `\ud800` escape in jsonb and Prisma
- *   fails on it in text columns). Literal strings with lone surrogates are already syntax
+ *   (not Unicode text: PostgreSQL refuses its `\ud800` escape in jsonb, and writing one to
+ *   a text column failed as INTERNAL too). Literal strings with lone surrogates are already syntax
  *   errors in graphql's lexer; NUL literals are refused by `noNulStringsRule`.
  * Each refusal is a top-level error with `extensions.code: "VALIDATION"`.
  */
