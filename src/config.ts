@@ -16,8 +16,8 @@ export interface Config {
   redisUrl: string | undefined;
   port: number;
   /**
-   * Largest request body an authenticated HTTP request may send, in bytes. Requests without
-   * a valid token are refused before their body is read.
+   * Largest request body an HTTP request with a server token may send, in bytes. Requests
+   * without a valid token are refused before their body is read.
    */
   maxBodyBytes: number;
   /** HS256 secret for tokens; undefined means "generate once and keep in dataDir". */

@@ -5,9 +5,10 @@
  *   authenticated from its `authorization` header first: without a valid token it is
  *   refused with 401 UNAUTHENTICATED and its body is never buffered (every operation needs
  *   a token, spec §8).
- * - An authenticated body may be at most `maxBodyBytes` (BEACON_MAX_BODY_BYTES): a larger
- *   Content-Length is refused at once, and a body streamed without one is refused as soon
- *   as it crosses the limit (413 PAYLOAD_TOO_LARGE); nothing past the limit is buffered.
+ * - A body with a server token may be at most `maxBodyBytes` (BEACON_MAX_BODY_BYTES), one
+ *   with a user token USER_TOKEN_MAX_BODY_BYTES: a larger Content-Length is refused at
+ *   once, and a body streamed without one is refused as soon as it crosses the limit
+ *   (413 PAYLOAD_TOO_LARGE); nothing past the limit is buffered.
  * - A JSON body may hold at most MAX_JSON_CONTAINERS objects and arrays, counted on the
  *   bytes before JSON.parse: 4 MB of `[{},{},…]` would otherwise become 1.4 million objects
  *   (~80 MB of heap) from one request.
@@ -28,6 +29,9 @@ import { GRAPHIQL_ASSETS_PATH, sendGraphiQLAsset } from './graphiql.js';
 
 /** How long the rest of a refused body is discarded before the connection is closed. */
 const LINGER_MS = 2000;
+
+/** Body limit of user tokens: they may only call markChannelRead (spec §8), a few hundred bytes. */
+export const USER_TOKEN_MAX_BODY_BYTES = 16 * 1024;
 
 /** Most objects plus arrays one JSON request body may hold. */
 export const MAX_JSON_CONTAINERS = 100_000;
@@ -94,7 +98,7 @@ export function countJsonContainers(bytes: Uint8Array, max: number): number {
   return count;
 }
 
-const tooLarge = (max: number) => new Refusal(413, 'PAYLOAD_TOO_LARGE', `The request body may be at most ${max} bytes (BEACON_MAX_BODY_BYTES)`);
+const tooLarge = (max: number) => new Refusal(413, 'PAYLOAD_TOO_LARGE', `The request body may be at most ${max} bytes`);
 
 /** Reads the body, refusing it as soon as it passes `max` bytes. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | Refusal> {
@@ -133,9 +137,10 @@ async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState,
   if (type !== 'application/json' && type !== 'application/graphql') {
     return new Refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the operation as application/json');
   }
-  if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) return tooLarge(options.maxBodyBytes);
+  const max = auth.kind === 'server' ? options.maxBodyBytes : USER_TOKEN_MAX_BODY_BYTES;
+  if (Number(req.headers['content-length'] ?? 0) > max) return tooLarge(max);
   if (expectsContinue(req)) res.writeContinue();
-  const body = await readBody(req, options.maxBodyBytes);
+  const body = await readBody(req, max);
   if (body instanceof Refusal) return body;
   if (type === 'application/json' && countJsonContainers(body, MAX_JSON_CONTAINERS) > MAX_JSON_CONTAINERS) {
     return new Refusal(413, 'PAYLOAD_TOO_LARGE', `The request may hold at most ${MAX_JSON_CONTAINERS} JSON objects and arrays`);
