@@ -47,8 +47,10 @@ export function renderGraphiQLPage(options: GraphiQLOptions): string {
     <noscript>You need to enable JavaScript to run this app.</noscript>
     <div id="root"></div>
     <script>
-      const workers = ${scriptJson(workers)};
-      self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => workers[label] ?? workers.editorWorkerService };
+      self.MonacoEnvironment = {
+        globalAPI: false,
+        getWorkerUrl: (_moduleId, label) => ${scriptJson(workers)}[label] ?? ${scriptJson(workers.editorWorkerService)},
+      };
     </script>
     <script src="${asset('graphiql.js')}"></script>
     <script>
