@@ -5,6 +5,7 @@
  * started with `npm start`'s memory flags.
  */
 import { request } from 'node:http';
+import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -134,6 +135,8 @@ describe('GraphiQL', () => {
     expect(workers).toHaveLength(3);
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(html).not.toMatch(/unpkg|jsdelivr|cdn\./);
+    // The page's own inline scripts at least compile (no browser here to run them).
+    for (const [, code] of html.matchAll(/<script>([\s\S]*?)<\/script>/g)) expect(() => new Script(code!)).not.toThrow();
     for (const path of [...referenced, ...workers]) {
       const asset = await fetch(new URL(path, t.url));
       expect(asset.status, path).toBe(200);

@@ -49,7 +49,7 @@ export function renderGraphiQLPage(options: GraphiQLOptions): string {
     <script>
       self.MonacoEnvironment = {
         globalAPI: false,
-        getWorkerUrl: (_moduleId, label) => ${scriptJson(workers)}[label] ?? ${scriptJson(workers.editorWorkerService)},
+        getWorkerUrl: (_moduleId, label) => (${scriptJson(workers)})[label] ?? ${scriptJson(workers.editorWorkerService)},
       };
     </script>
     <script src="${asset('graphiql.js')}"></script>
