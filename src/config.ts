@@ -31,6 +31,11 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   port: number;
+  /**
+   * Largest request body an HTTP request with a server token may send, in bytes. Requests
+   * without a valid token are refused before their body is read.
+   */
+  maxBodyBytes: number;
   /** HS256 secret for tokens; undefined means "generate once and keep in dataDir". */
   apiSecret: string | undefined;
   role: Role;
@@ -122,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(optional(env, 'BEACON_DATA_DIR') ?? '.beacon'),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 4000, 0, 65535),
+    maxBodyBytes: integer(env, 'BEACON_MAX_BODY_BYTES', 4 * 1024 * 1024, 16 * 1024, 64 * 1024 * 1024),
     apiSecret,
     role: oneOf(env, 'BEACON_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     deliveryBatchSize: integer(env, 'BEACON_DELIVERY_BATCH_SIZE', 1000, 1, 10_000),

@@ -91,7 +91,7 @@ describe('graphql-ws', () => {
     const client = wsClient(undefined);
     try {
       const error = await runQuery(client).then(() => null, (e: unknown) => e);
-      expect(error).toMatchObject({ code: 4403 });
+      expect(error).toMatchObject({ code: 4401 });
     } finally {
       await client.dispose();
     }
@@ -101,7 +101,7 @@ describe('graphql-ws', () => {
     const client = wsClient('Bearer nope');
     try {
       const error = await runQuery(client).then(() => null, (e: unknown) => e);
-      expect(error).toMatchObject({ code: 4403 });
+      expect(error).toMatchObject({ code: 4401 });
     } finally {
       await client.dispose();
     }

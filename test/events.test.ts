@@ -155,7 +155,7 @@ describe('campaignUpdated over graphql-ws', () => {
     expect(result.data ?? null).toBeNull();
     const anonymous = watch(subscribeWs, { id }, { token: null });
     await expect(anonymous.next()).rejects.toThrow(/ended/);
-    expect(anonymous.failure).toMatchObject({ code: 4403 });
+    expect(anonymous.failure).toMatchObject({ code: 4401 });
   });
 
   test('updateCampaign pushes the updated campaign; deleteCampaign ends the subscription', async () => {

@@ -124,17 +124,6 @@ describe('query limits (graphql-armor + list-size cost)', () => {
     expect(await subscriptionError(subscribeWs(t, deep, {}))).toMatchObject({ extensions: { code: 'VALIDATION', limit: 'maxDepth' } });
   });
 
-  test('a NUL character in a literal or in a variable is VALIDATION, never a database error', async () => {
-    const literal = await t.raw('{ user(id: "a\\u0000b") { id } }');
-    expect(literal.errors?.[0]?.extensions?.code).toBe('VALIDATION');
-    expect(literal.errors?.[0]?.message).toMatch(/NUL/);
-    const variable = await t.raw('query ($id: ID!) { segment(id: $id) { id } }', { id: 'seg\u0000x' });
-    expect(variable.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path: 'variables.id' });
-    const nested = await t.raw('query ($f: JSON) { users(filter: $f) { totalCount } }', { f: { name: { $in: ['ok', 'b\u0000d'] } } });
-    expect(nested.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path: 'variables.f.name.$in[1]' });
-    const clean = await t.raw('query ($id: ID!) { user(id: $id) { id } }', { id: 'fine' });
-    expect(clean.errors).toBeUndefined();
-  });
 });
 
 describe('unexpected errors', () => {

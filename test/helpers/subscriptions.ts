@@ -134,6 +134,11 @@ export function subscribeSse<R, V>(t: TestApp, document: TypedDocumentNode<R, V>
       body: JSON.stringify({ query: print(document), variables }),
       signal: abort.signal,
     });
+    // A refusal before the stream starts (401 without a token) is one GraphQL-shaped JSON result.
+    if (!response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      feed.push((await response.json()) as GraphQLResponse<R>);
+      return feed.end();
+    }
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of response.body! as unknown as AsyncIterable<Uint8Array>) {
