@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { startCampaign } from './helpers/delivery.js';
 import { expectDeliveredOnce, userCampaign } from './helpers/delivery-checks.js';
+import { RateLimiter } from '../src/delivery/rate-limit.js';
 
 const RATE = 200;
 
@@ -43,5 +44,37 @@ describe('delivery rate', { timeout: 60_000 }, () => {
     expect(busiest).toBeLessThanOrEqual(RATE);
     // The limit is met, not undershot by a wide margin: 800 at 200/s span a little under 4 s.
     expect(busiest).toBeGreaterThanOrEqual(RATE * 0.75);
+  });
+});
+
+describe('RateLimiter', () => {
+  test.concurrent.each([7, 15, 250])('rate %i: grants to 4 lanes at once, some settled short, never exceed the rate in any 1-second window', async (rate) => {
+    const limiter = new RateLimiter(rate);
+    const stop = new AbortController();
+    const granted: number[] = []; // one timestamp per message granted and used
+    const until = Date.now() + 1500;
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, lane) => {
+        for (let n = 0; Date.now() < until; n += 1) {
+          const grant = await limiter.acquire(1000, stop.signal);
+          // Every third batch of lane 0 finds fewer recipients than granted.
+          const used = lane === 0 && n % 3 === 0 ? Math.floor(grant.size / 2) : grant.size;
+          grant.settle(used);
+          for (let i = 0; i < used; i += 1) granted.push(grant.at.getTime());
+        }
+      }),
+    );
+    granted.sort((a, b) => a - b);
+    expect(busiestSecond(granted)).toBeLessThanOrEqual(rate);
+    expect(granted.at(-1)! - granted[0]!).toBeGreaterThanOrEqual(1000); // windows past the first second were exercised
+  });
+
+  test('a lane waiting for a grant is released by its abort signal', async () => {
+    const limiter = new RateLimiter(1);
+    const stop = new AbortController();
+    await limiter.acquire(1, stop.signal); // the second's only message
+    const waiting = limiter.acquire(1, stop.signal);
+    stop.abort();
+    await expect(waiting).rejects.toThrow(/abort/i);
   });
 });
