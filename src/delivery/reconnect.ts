@@ -4,7 +4,8 @@
  * at all), so a step that failed because its connection went away runs again once the
  * database answers, in the same job run. Failing the job instead would hand it to Agenda's
  * retry, whose write that unlocks the job fails too while the database is away — and then
- * the job waits out its lock (BEACON_JOB_LOCK_MS) before anyone runs it again.
+ * the job waits out its lock (BEACON_JOB_LOCK_MS) before anyone runs it again. For the same
+ * reason a job that does fail this way waits for the database before failing (scheduler.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
@@ -79,4 +80,9 @@ export async function retryOnConnectionLoss<T>(step: () => Promise<T>, options: 
       await sleep(pause, undefined, { signal: options.signal }).catch(() => undefined);
     }
   }
+}
+
+/** Resolves once `ping` answers true (asked every MAX_PAUSE_MS) or `signal` aborts. */
+export async function untilReachable(ping: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted && !(await ping())) await sleep(MAX_PAUSE_MS, undefined, { signal }).catch(() => undefined);
 }

@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import { JOB_RETRY, JOBS, parseCampaignJobPayload, type CampaignJobPayload } from './jobs.js';
 import { failCampaign, runDeliver, runStart, runStopAt, type DeliveryHooks, type EngineDeps, type JobControl, type JobOutcome } from './engine.js';
 import { RateLimiter } from './rate-limit.js';
+import { isConnectionLoss, untilReachable } from './reconnect.js';
 
 export interface Scheduler {
   /** Queues campaign.start at `when` (now when omitted). */
@@ -95,10 +96,19 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
    * Runs a job and ends it as its outcome says. A finished job deletes its own row here
    * rather than through Agenda's `removeOnComplete`, which deletes after Agenda reports the
    * job complete — too late for `drain()`, which would wait forever for that job. An
-   * interrupted job is rescheduled for now; Agenda then saves it unlocked.
+   * interrupted job is rescheduled for now; Agenda then saves it unlocked. A job that lost
+   * its connection for longer than the engine rides out fails once the database answers
+   * again: Agenda's retry unlocks it with a write, which would fail while it is away and
+   * leave the job locked for BEACON_JOB_LOCK_MS.
    */
   const handler = (run: (deps: EngineDeps, campaignId: string, job: JobControl) => Promise<JobOutcome>) => async (job: Job<unknown>) => {
-    const outcome = await run(deps, payload(job).campaignId, { signal: stopping.signal, touch: () => job.touch() });
+    let outcome: JobOutcome;
+    try {
+      outcome = await run(deps, payload(job).campaignId, { signal: stopping.signal, touch: () => job.touch() });
+    } catch (error) {
+      if (isConnectionLoss(error)) await untilReachable(() => db.ping(), stopping.signal);
+      throw error;
+    }
     if (outcome === 'interrupted') job.schedule(new Date());
     else await job.remove();
   };
