@@ -1,7 +1,9 @@
 /**
  * Composition root shared by `main.ts` and the tests: config → secret → database →
  * events → scheduler (processing jobs in the worker role) → API. `stop()` shuts them down
- * in reverse order: stop accepting requests, stop taking jobs, flush events, close the database.
+ * in reverse order: stop accepting requests; stop taking jobs, let running ones finish their
+ * current batch and hand their jobs back unlocked (scheduler.ts); flush events; and only
+ * then close the database, which every one of those steps still uses.
  */
 import type { Config } from './config.js';
 import { resolveApiSecret } from './auth/secret.js';

@@ -20,10 +20,15 @@ async function main(): Promise<void> {
     deliveryLanes: config.deliveryLanes,
     ms: Date.now() - started,
   });
+  // A second signal during the shutdown ends the process at once (the handlers are `once`).
   const shutdown = (signal: string) => {
+    const since = Date.now();
     app.logger.info('shutting down', { signal });
     app.stop().then(
-      () => process.exit(0),
+      () => {
+        app.logger.info('stopped', { ms: Date.now() - since });
+        process.exit(0);
+      },
       (error: unknown) => {
         app.logger.error('shutdown failed', { error: String(error) });
         process.exit(1);

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { startCampaign } from './helpers/delivery.js';
-import { expectDeliveredOnce, messageCount, pglite, pollUntil, recipientTally, sleep, userCampaign } from './helpers/delivery-checks.js';
+import { campaignJobs, expectDeliveredOnce, messageCount, pglite, pollUntil, recipientTally, sleep, userCampaign } from './helpers/delivery-checks.js';
 import { killAllWorkers, startWorker, workerReport, type WorkerProcess } from './helpers/worker-process.js';
 
 let t: TestApp;
@@ -39,12 +39,6 @@ async function liveWorker(): Promise<WorkerProcess> {
   return current;
 }
 
-/** Jobs of one campaign in Agenda's table. */
-function campaignJobs(id: string) {
-  return t.app.db.prisma.$queryRaw<{ name: string; locked: boolean; worker: string | null }[]>`
-    SELECT name, locked_at IS NOT NULL AS locked, last_modified_by AS worker FROM agenda_jobs WHERE data->>'campaignId' = ${id}`;
-}
-
 describe.skipIf(pglite)('delivery by worker processes', { timeout: 60_000 }, () => {
   test('an API-only process queues the start but runs no job; a worker started later delivers everything', async () => {
     await killAllWorkers();
@@ -54,7 +48,7 @@ describe.skipIf(pglite)('delivery by worker processes', { timeout: 60_000 }, () 
     const row = await t.app.db.prisma.campaign.findUniqueOrThrow({ where: { id }, select: { status: true, materializedAt: true } });
     expect(row).toEqual({ status: 'IN_PROGRESS', materializedAt: null });
     expect(await recipientTally(t, id)).toEqual({});
-    expect((await campaignJobs(id)).map((j) => [j.name, j.locked])).toEqual([['campaign.start', false]]);
+    expect((await campaignJobs(t, id)).map((j) => [j.name, j.locked])).toEqual([['campaign.start', false]]);
 
     await liveWorker();
     await expectDeliveredOnce(t, id, 300);
@@ -71,7 +65,7 @@ describe.skipIf(pglite)('delivery by worker processes', { timeout: 60_000 }, () 
     const first = await liveWorker();
     await startCampaign(t, id);
     if (fraction === 0) {
-      await pollUntil(() => campaignJobs(id), (jobs) => jobs.some((j) => j.name === 'campaign.start' && j.locked), 'start job locked', 10_000, 5);
+      await pollUntil(() => campaignJobs(t, id), (jobs) => jobs.some((j) => j.name === 'campaign.start' && j.locked), 'start job locked', 10_000, 5);
     } else {
       await pollUntil(() => messageCount(t, id), (n) => n >= count * fraction, `${fraction * 100}% sent`, 20_000, 10);
     }
@@ -82,7 +76,7 @@ describe.skipIf(pglite)('delivery by worker processes', { timeout: 60_000 }, () 
     if (fraction > 0) expect(atKill).toBeGreaterThan(0);
     // The dead worker's jobs are still locked in the table: the new one takes them over
     // when the locks expire (BEACON_JOB_LOCK_MS).
-    expect((await campaignJobs(id)).some((j) => j.locked && j.worker === first.name)).toBe(true);
+    expect((await campaignJobs(t, id)).some((j) => j.locked && j.worker === first.name)).toBe(true);
 
     const second = (current = await newWorker());
     await expectDeliveredOnce(t, id, count);
@@ -113,7 +107,7 @@ describe.skipIf(pglite)('delivery by worker processes', { timeout: 60_000 }, () 
     const [a, b] = [await liveWorker(), await newWorker()];
     await startCampaign(t, id);
     const holders = await pollUntil(
-      async () => new Set((await campaignJobs(id)).filter((j) => j.name === 'campaign.deliver' && j.locked).map((j) => j.worker)),
+      async () => new Set((await campaignJobs(t, id)).filter((j) => j.name === 'campaign.deliver' && j.locked).map((j) => j.worker)),
       (workers) => workers.size === 2,
       'both workers holding delivery lanes',
       10_000,

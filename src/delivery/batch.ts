@@ -117,10 +117,10 @@ function decide(
  * template), which the (campaign_id, channel_cid) unique key would refuse. A user
  * recipient's channel is its message's channel.
  */
-async function recordOutcomes(db: Db, outcomes: Outcome[]): Promise<void> {
+async function recordOutcomes(db: Db, outcomes: Outcome[], sentAt: Date): Promise<void> {
   await db.$executeRaw`
     UPDATE recipients r SET status = o.status::recipient_status, message_id = o.message_id, error = o.error,
-      sent_at = CASE WHEN o.status = 'SENT' THEN now() END, attempts = r.attempts + 1, updated_at = now()
+      sent_at = CASE WHEN o.status = 'SENT' THEN ${sentAt}::timestamptz END, attempts = r.attempts + 1, updated_at = now()
     FROM unnest(${outcomes.map((o) => o.id)}::text[], ${outcomes.map((o) => o.status)}::text[],
       ${outcomes.map((o) => o.messageId)}::text[], ${outcomes.map((o) => o.error)}::text[]) AS o(id, status, message_id, error)
     WHERE r.id = o.id`;
@@ -128,7 +128,7 @@ async function recordOutcomes(db: Db, outcomes: Outcome[]): Promise<void> {
 
 const NOTHING_CLAIMED: BatchResult = { claimed: 0, sent: 0, errored: 0, skipped: 0, committed: true, lastId: null };
 
-async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, size: number, after: string | null): Promise<BatchResult> {
+async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, size: number, after: string | null, sentAt: Date): Promise<BatchResult> {
   const claimed = await claim(db, plan.campaignId, size, after);
   if (claimed.length === 0) return NOTHING_CLAIMED;
   const receivers = claimed.flatMap((r) => (r.person && r.person.id !== sender.id ? [r.person] : []));
@@ -138,7 +138,7 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
   const conversations = new Map([...users.byKey, ...channels.byKey]);
   const { outcomes, messages } = decide(plan, sender, claimed, conversations);
   await insertMessages(db, plan, sender.id, messages, plan.campaignId);
-  await recordOutcomes(db, outcomes);
+  await recordOutcomes(db, outcomes, sentAt);
   const count = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
   const moved = await db.$executeRaw`
     UPDATE campaigns SET messages_sent = messages_sent + ${count('SENT')},
@@ -154,8 +154,10 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
 
 /**
  * Delivers one batch on a connection of `pool`; see the module comment for the guarantees.
- * `after` is the `lastId` of the lane's previous batch (null for its first). A batch that
- * PostgreSQL aborts for a deadlock (e.g. with deleteUsers or membership changes on the
+ * `after` is the `lastId` of the lane's previous batch (null for its first). `sentAt` is
+ * recorded as the recipients' `sent_at`: the rate limiter's grant time, so the rate can be
+ * checked in the table (see rate-limit.ts); a batch begins right after its grant. A batch
+ * that PostgreSQL aborts for a deadlock (e.g. with deleteUsers or membership changes on the
  * same channels) was rolled back whole and runs again.
  */
 export function deliverBatch(
@@ -164,11 +166,12 @@ export function deliverBatch(
   sender: TemplatePerson,
   size: number,
   after: string | null = null,
+  sentAt: Date = new Date(),
 ): Promise<BatchResult> {
-  return retryTransientConflicts(() => deliverBatchOnce(pool, plan, sender, size, after));
+  return retryTransientConflicts(() => deliverBatchOnce(pool, plan, sender, size, after, sentAt));
 }
 
-async function deliverBatchOnce(pool: pg.Pool, plan: DeliveryPlan, sender: TemplatePerson, size: number, after: string | null): Promise<BatchResult> {
+async function deliverBatchOnce(pool: pg.Pool, plan: DeliveryPlan, sender: TemplatePerson, size: number, after: string | null, sentAt: Date): Promise<BatchResult> {
   const client = await pool.connect();
   let broken: Error | undefined;
   // A checked-out client has no pool listener: without this, a connection dropped mid-batch
@@ -178,7 +181,7 @@ async function deliverBatchOnce(pool: pg.Pool, plan: DeliveryPlan, sender: Templ
   try {
     await client.query('BEGIN');
     try {
-      const result = await deliverIn(pgDb(client), plan, sender, size, after);
+      const result = await deliverIn(pgDb(client), plan, sender, size, after, sentAt);
       await client.query('COMMIT');
       return result;
     } catch (error) {

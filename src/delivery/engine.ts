@@ -4,11 +4,16 @@
  *
  *   campaign.start   SCHEDULED → IN_PROGRESS (when due), fail if the sender is gone,
  *                    materialize recipients once, queue the delivery lanes.
- *   campaign.deliver loop: batch (see batch.ts) → publish → touch the job lock → rate
- *                    limit; when nothing is pending, complete the campaign.
+ *   campaign.deliver loop: rate-limit grant → batch (see batch.ts) → publish → touch the
+ *                    job lock; when nothing is pending, complete the campaign.
  *   campaign.stopAt  stop, if still SCHEDULED or IN_PROGRESS.
+ *
+ * A job ends `done` (its row can go) or `interrupted`: the worker is shutting down, and the
+ * job is handed back to run again at once, in this or another worker. A lane checks for
+ * that between batches, so a batch in flight always commits or rolls back first; a start
+ * checks before it begins and otherwise finishes its one transaction. A lost database
+ * connection is ridden out in place (reconnect.ts): the step runs again once it answers.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { CampaignStatus } from '../generated/prisma/enums.js';
@@ -17,8 +22,9 @@ import type { CampaignWebhookType } from '../campaigns/webhook-event.js';
 import type { Logger } from '../logger.js';
 import { deliverBatch } from './batch.js';
 import { materializeRecipients } from './materialize.js';
-import { loadDeliveryPlan } from './plan.js';
+import { loadDeliveryPlan, type DeliveryPlan } from './plan.js';
 import type { RateLimiter } from './rate-limit.js';
+import { retryOnConnectionLoss } from './reconnect.js';
 
 /** Where delivery reports what it changed: live events and webhooks. */
 export interface DeliveryHooks {
@@ -38,8 +44,21 @@ export interface EngineDeps {
   hooks: DeliveryHooks;
   batchSize: number;
   limiter: RateLimiter;
+  /** How long a job keeps retrying a step that lost its database connection. */
+  reconnectWindowMs: number;
   /** Queues `lanes` delivery jobs for the campaign. */
   enqueueLanes(campaignId: string): Promise<void>;
+}
+
+/** How a job run ended: `done`, or `interrupted` by a shutdown and to be run again. */
+export type JobOutcome = 'done' | 'interrupted';
+
+/** What a running job gets from the scheduler. */
+export interface JobControl {
+  /** Aborted when the worker shuts down: stop at the next step boundary. */
+  signal: AbortSignal;
+  /** Extends the job's lock. */
+  touch(): Promise<void>;
 }
 
 /** Reports a committed transition: a live event, and the webhook the action announces. */
@@ -69,8 +88,21 @@ export async function failCampaign(deps: Pick<EngineDeps, 'prisma' | 'hooks' | '
   }
 }
 
+/** Runs `step`, riding out lost database connections (see reconnect.ts). */
+function reconnecting<T>(deps: EngineDeps, job: JobControl, context: Record<string, unknown>, step: () => Promise<T>): Promise<T> {
+  return retryOnConnectionLoss(step, { windowMs: deps.reconnectWindowMs, signal: job.signal, logger: deps.logger, context });
+}
+
 /** campaign.start */
-export async function runStart(deps: EngineDeps, campaignId: string): Promise<void> {
+export async function runStart(deps: EngineDeps, campaignId: string, job: JobControl): Promise<JobOutcome> {
+  return reconnecting(deps, job, { job: 'campaign.start', campaignId }, async () => {
+    if (job.signal.aborted) return 'interrupted';
+    await startCampaignJob(deps, campaignId);
+    return 'done';
+  });
+}
+
+async function startCampaignJob(deps: EngineDeps, campaignId: string): Promise<void> {
   const campaign = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, senderId: true } });
   if (!campaign) return;
   // Sender deleted while scheduled: fail without announcing a start (a no-op unless SCHEDULED/IN_PROGRESS).
@@ -87,37 +119,65 @@ export async function runStart(deps: EngineDeps, campaignId: string): Promise<vo
   await deps.enqueueLanes(campaignId);
 }
 
-/** campaign.deliver: one lane. `touch` extends the job's lock between batches. */
-export async function runDeliver(deps: EngineDeps, campaignId: string, touch: () => Promise<void>): Promise<void> {
-  let after: string | null = null; // this lane's claim cursor (see deliverBatch)
-  // A running campaign cannot be edited (updateCampaign needs DRAFT or SCHEDULED), so the
-  // plan — templates compiled once — holds for the whole lane; only the status and the
-  // sender's existence can change between batches, and those are re-read each time.
-  const plan = await loadDeliveryPlan(deps.prisma, campaignId);
-  if (!plan) return;
+/** What one lane carries from batch to batch. */
+interface Lane {
+  campaignId: string;
+  /** Loaded by the first step (see runDeliver). */
+  plan: DeliveryPlan | null;
+  /** The claim cursor (see deliverBatch). */
+  after: string | null;
+}
+
+/** campaign.deliver: one lane, a step per batch. */
+export async function runDeliver(deps: EngineDeps, campaignId: string, job: JobControl): Promise<JobOutcome> {
+  const lane: Lane = { campaignId, plan: null, after: null };
   for (;;) {
-    const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, materializedAt: true, senderId: true } });
-    if (now?.status !== 'IN_PROGRESS' || !now.materializedAt) return;
-    if (!now.senderId || !plan.sender) return failCampaign(deps, campaignId, 'The sender was deleted');
-    const result = await deliverBatch(deps.pool, plan, plan.sender, deps.limiter.batchSize(deps.batchSize), after);
-    after = result.lastId;
-    if (!result.committed) return; // stopped meanwhile: the batch was rolled back
-    if (result.claimed === 0) {
-      // Nothing left that this lane can claim. Complete only when no PENDING row remains
-      // (rows claimed by other lanes are still PENDING until those commit; the last lane
-      // to commit completes the campaign).
-      await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, { recipients: { none: { status: 'PENDING' } } });
-      return;
-    }
-    deps.logger.debug('batch delivered', { campaignId, claimed: result.claimed, sent: result.sent, errored: result.errored, skipped: result.skipped });
-    deps.hooks.changed(campaignId, 'IN_PROGRESS');
-    await touch();
-    const wait = deps.limiter.take(result.claimed);
-    if (wait > 0) await sleep(wait);
+    // Each step retries on its own, so the reconnect window counts from a step's first failure.
+    const outcome = await reconnecting(deps, job, { job: 'campaign.deliver', campaignId }, () => deliverStep(deps, lane, job));
+    if (outcome !== 'more') return outcome;
   }
 }
 
+/** One batch of a lane: `more` to go on. */
+async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promise<JobOutcome | 'more'> {
+  if (job.signal.aborted) return 'interrupted';
+  const { campaignId } = lane;
+  // A running campaign cannot be edited (updateCampaign needs DRAFT or SCHEDULED), so the
+  // plan — templates compiled once — holds for the whole lane; only the status and the
+  // sender's existence can change between batches, and those are re-read each time.
+  lane.plan ??= await loadDeliveryPlan(deps.prisma, campaignId);
+  const plan = lane.plan;
+  if (!plan) return 'done';
+  const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, materializedAt: true, senderId: true } });
+  if (now?.status !== 'IN_PROGRESS' || !now.materializedAt) return 'done';
+  if (!now.senderId || !plan.sender) {
+    await failCampaign(deps, campaignId, 'The sender was deleted');
+    return 'done';
+  }
+  const grant = await deps.limiter.acquire(deps.batchSize, job.signal).catch((error: unknown) => {
+    if (job.signal.aborted) return null;
+    throw error;
+  });
+  if (!grant) return 'interrupted';
+  const result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, lane.after, grant.at);
+  grant.settle(result.claimed);
+  lane.after = result.lastId;
+  if (!result.committed) return 'done'; // stopped meanwhile: the batch was rolled back
+  if (result.claimed === 0) {
+    // Nothing left that this lane can claim. Complete only when no PENDING row remains
+    // (rows claimed by other lanes are still PENDING until those commit; the last lane
+    // to commit completes the campaign).
+    await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, { recipients: { none: { status: 'PENDING' } } });
+    return 'done';
+  }
+  deps.logger.debug('batch delivered', { campaignId, claimed: result.claimed, sent: result.sent, errored: result.errored, skipped: result.skipped });
+  deps.hooks.changed(campaignId, 'IN_PROGRESS');
+  await job.touch();
+  return 'more';
+}
+
 /** campaign.stopAt */
-export async function runStopAt(deps: EngineDeps, campaignId: string): Promise<void> {
-  await moveCampaign(deps, campaignId, 'stop', { stoppedAt: new Date() });
+export async function runStopAt(deps: EngineDeps, campaignId: string, job: JobControl): Promise<JobOutcome> {
+  await reconnecting(deps, job, { job: 'campaign.stopAt', campaignId }, () => moveCampaign(deps, campaignId, 'stop', { stoppedAt: new Date() }));
+  return 'done';
 }

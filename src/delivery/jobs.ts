@@ -20,8 +20,8 @@ export const JOBS = {
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
 /**
- * Retries of a failed job (a lost database connection, a deadlock): again after about
- * 0.5 s, 1 s, 2 s … at most 30 s apart. Jobs are idempotent, so a retry resumes where the
+ * Retries of a failed job (a deadlock, a database outage longer than a job rides out in
+ * place — see reconnect.ts): again after about 0.5 s, 1 s, 2 s … at most 30 s apart. Jobs are idempotent, so a retry resumes where the
  * failed run stopped. After the last retry the campaign is FAILED rather than left running.
  */
 export const JOB_RETRY = { delay: 500, factor: 2, maxDelay: 30_000, maxRetries: 12, jitter: 0.2 } as const;

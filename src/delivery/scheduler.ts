@@ -3,6 +3,12 @@
  * table owned by a Prisma migration so `ensureSchema` is off). Every process can enqueue;
  * only worker processes (`BEACON_ROLE=all|worker`) process jobs. On the embedded
  * database (one session, no cross-connection NOTIFY) it polls instead of listening.
+ *
+ * Shutdown (`stop`): the jobs' abort signal fires, so lanes stop after their current batch
+ * and a start that has not begun stays unstarted; Agenda's drain waits for every running
+ * job, including Agenda's own write that unlocks it; an interrupted job is saved unlocked
+ * and due now, so another worker — or this one restarted — takes it over at once rather
+ * than after BEACON_JOB_LOCK_MS. Only then may the caller close the pool.
  */
 import { Agenda, exponential, type Job } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
@@ -10,9 +16,10 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { JOB_RETRY, JOBS, parseCampaignJobPayload, type CampaignJobPayload } from './jobs.js';
-import { failCampaign, runDeliver, runStart, runStopAt, type DeliveryHooks, type EngineDeps } from './engine.js';
+import { failCampaign, runDeliver, runStart, runStopAt, type DeliveryHooks, type EngineDeps, type JobControl, type JobOutcome } from './engine.js';
 import { RateLimiter } from './rate-limit.js';
 import { defineWebhookJob } from './webhooks-job.js';
+import { isConnectionLoss, untilReachable } from './reconnect.js';
 
 export interface Scheduler {
   /** Queues campaign.start at `when` (now when omitted). */
@@ -24,7 +31,7 @@ export interface Scheduler {
   cancelTimers(campaignId: string): Promise<void>;
   /** Queues a drain of the webhook outbox (after a transition wrote an event). */
   wakeWebhooks(): Promise<void>;
-  /** Stops taking jobs and waits for running ones to finish their current step. */
+  /** Stops taking jobs, lets running ones finish their current step, and hands back (unlocks) every job it holds. */
   stop(): Promise<void>;
 }
 
@@ -72,6 +79,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     hooks: options.hooks,
     batchSize: config.deliveryBatchSize,
     limiter: new RateLimiter(config.deliveryRate),
+    // Within the job's lock lifetime, after which another worker may take the job over anyway.
+    reconnectWindowMs: config.jobLockMs / 2,
     enqueueLanes,
   };
   const payload = (job: Job<unknown>) => parseCampaignJobPayload(job.attrs.name, job.attrs.data);
@@ -85,16 +94,33 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     }
   });
   const backoff = exponential(JOB_RETRY);
+  const stopping = new AbortController();
+  /**
+   * Runs a job and ends it as its outcome says. A finished job deletes its own row here
+   * rather than through Agenda's `removeOnComplete`, which deletes after Agenda reports the
+   * job complete — too late for `drain()`, which would wait forever for that job. An
+   * interrupted job is rescheduled for now; Agenda then saves it unlocked. A job that lost
+   * its connection for longer than the engine rides out fails once the database answers
+   * again: Agenda's retry unlocks it with a write, which would fail while it is away and
+   * leave the job locked for BEACON_JOB_LOCK_MS.
+   */
+  const handler = (run: (deps: EngineDeps, campaignId: string, job: JobControl) => Promise<JobOutcome>) => async (job: Job<unknown>) => {
+    let outcome: JobOutcome;
+    try {
+      outcome = await run(deps, payload(job).campaignId, { signal: stopping.signal, touch: () => job.touch() });
+    } catch (error) {
+      if (isConnectionLoss(error)) await untilReachable(() => db.ping(), stopping.signal);
+      throw error;
+    }
+    if (outcome === 'interrupted') job.schedule(new Date());
+    else await job.remove();
+  };
   // Agenda locks every due job it finds unless `lockLimit` caps it: without the cap one
   // worker would hold jobs it cannot run yet while other workers sit idle until the locks expire.
-  const slots = (concurrency: number) => ({ removeOnComplete: true, concurrency, lockLimit: concurrency, backoff });
-  agenda.define(JOBS.start, async (job: Job<unknown>) => runStart(deps, payload(job).campaignId), slots(5));
-  agenda.define(JOBS.stopAt, async (job: Job<unknown>) => runStopAt(deps, payload(job).campaignId), slots(5));
-  agenda.define(
-    JOBS.deliver,
-    async (job: Job<unknown>) => runDeliver(deps, payload(job).campaignId, () => job.touch()),
-    slots(config.deliveryConcurrency),
-  );
+  const slots = (concurrency: number) => ({ concurrency, lockLimit: concurrency, backoff });
+  agenda.define(JOBS.start, handler(runStart), slots(5));
+  agenda.define(JOBS.stopAt, handler(runStopAt), slots(5));
+  agenda.define(JOBS.deliver, handler(runDeliver), slots(config.deliveryConcurrency));
   const webhooks = await defineWebhookJob(agenda, { config, db, logger, work: options.work });
   if (options.work) await agenda.start();
 
@@ -113,8 +139,19 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     },
     wakeWebhooks: () => webhooks.wake(),
     async stop() {
+      // Sends in flight are aborted first (their events are due again at once), so the webhook job ends too.
       await webhooks.close();
-      await agenda.stop(false);
+      stopping.abort();
+      if (!options.work) return;
+      await agenda.drain();
+      // Jobs this worker locked but never started (queued behind a concurrency limit, a
+      // retry due shortly, one locked by a poll that raced the drain) stay locked after a
+      // drain. Nothing of this worker runs any more, so every lock under its name is stale
+      // (worker names are unique: host:pid unless BEACON_WORKER_NAME says otherwise).
+      // `next_run_at IS NOT NULL` as in Agenda's own unlock: a row without one never runs again.
+      await db.pool.query('UPDATE agenda_jobs SET locked_at = NULL WHERE last_modified_by = $1 AND locked_at IS NOT NULL AND next_run_at IS NOT NULL', [
+        config.workerName,
+      ]);
     },
   };
 }

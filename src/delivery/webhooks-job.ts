@@ -38,8 +38,11 @@ export async function defineWebhookJob(agenda: Agenda, deps: { config: Config; d
     JOBS.webhooks,
     async (job: Job<unknown>) => {
       await outbox.drain(() => job.touch());
+      // A woken (one-off) run deletes its own row, as delivery jobs do (scheduler.ts): with
+      // Agenda's removeOnComplete, a shutdown's drain() would wait for it forever.
+      if (!job.attrs.repeatInterval) await job.remove();
     },
-    { concurrency: 1, lockLimit: 1, removeOnComplete: true },
+    { concurrency: 1, lockLimit: 1 },
   );
   if (deps.work) await agenda.every(config.webhookRetryMs, JOBS.webhooks);
   return {

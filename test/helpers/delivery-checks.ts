@@ -51,6 +51,12 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => b
   }
 }
 
+/** Jobs of one campaign in Agenda's table: which are locked, and by which worker. */
+export function campaignJobs(t: TestApp, campaignId: string) {
+  return t.app.db.prisma.$queryRaw<{ name: string; locked: boolean; worker: string | null }[]>`
+    SELECT name, locked_at IS NOT NULL AS locked, last_modified_by AS worker FROM agenda_jobs WHERE data->>'campaignId' = ${campaignId}`;
+}
+
 /** Recipients of a campaign by status and attempts, e.g. `{ 'SENT/1': 1000 }`. */
 export async function recipientTally(t: TestApp, campaignId: string): Promise<Record<string, number>> {
   const rows = await t.app.db.prisma.$queryRaw<{ key: string; n: number }[]>`

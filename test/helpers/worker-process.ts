@@ -52,6 +52,11 @@ export interface WorkerProcess {
   readonly exited: boolean;
   /** SIGKILLs the process group; resolves once the process is gone. */
   kill(): Promise<void>;
+  /**
+   * SIGTERMs the process (as an orchestrator would) and resolves with how it exited; kills
+   * it and rejects if it has not exited within `timeoutMs`.
+   */
+  terminate(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /**
@@ -83,6 +88,7 @@ class Worker implements WorkerProcess {
   private pending = '';
   private readonly gone: Promise<void>;
   exited = false;
+  private exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
 
   constructor(
     readonly name: string,
@@ -99,8 +105,9 @@ class Worker implements WorkerProcess {
     child.stdout!.on('data', read);
     child.stderr!.on('data', read);
     this.gone = new Promise((done) => {
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         this.exited = true;
+        this.exit = { code, signal };
         running.delete(this);
         done();
       });
@@ -154,6 +161,18 @@ class Worker implements WorkerProcess {
   async kill(): Promise<void> {
     this.killNow();
     await this.gone;
+  }
+
+  async terminate(timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exited) this.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+    const result = await Promise.race([this.gone, late]).finally(() => clearTimeout(timer));
+    if (result === 'late') {
+      await this.kill();
+      throw new Error(`worker ${this.name} did not exit within ${timeoutMs} ms of SIGTERM:\n${this.output()}`);
+    }
+    return this.exit;
   }
 }
 
