@@ -34,7 +34,9 @@ async function waitUntilNoScans(withinMs: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { BEACON_QUERY_TIMEOUT_MS: String(TIMEOUT_MS) } });
+  // The issue's 1,000 × 1,000 filter is ~7 MB of JSON: over the default body limit, which
+  // would refuse it first. A larger limit here shows the filter budget holding on its own.
+  t = await startTestApp({ env: { BEACON_QUERY_TIMEOUT_MS: String(TIMEOUT_MS), BEACON_MAX_BODY_BYTES: String(16 * 1024 * 1024) } });
   await t.app.db.prisma.$executeRaw`
     INSERT INTO users (id, name, custom)
     SELECT 'slow-' || g, 'User ' || g, jsonb_build_object('tags', jsonb_build_array('a' || g, 'b' || g, 'c' || g))

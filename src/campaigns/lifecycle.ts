@@ -6,14 +6,13 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
-import { reportTransition, type DeliveryHooks } from '../delivery/engine.js';
 import type { Scheduler } from '../delivery/scheduler.js';
-import { assertTransition, requireTransition, startAction, transitionCampaign } from './status.js';
+import { assertTransition, reportTransition, requireTransition, startAction, transitionCampaign, type TransitionHooks } from './status.js';
 
 export interface LifecycleDeps {
   prisma: PrismaClient;
   scheduler: Scheduler;
-  hooks: DeliveryHooks;
+  hooks: TransitionHooks;
 }
 
 /** Start times this far in the past still count as "now" (clock skew, slow clients). */

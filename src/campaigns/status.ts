@@ -46,6 +46,27 @@ export const TRANSITIONS: Readonly<Record<CampaignAction, Transition>> = {
   fail: { from: [SCHEDULED, IN_PROGRESS], to: FAILED },
 };
 
+/**
+ * Where a committed transition is reported (live events and the webhook sender; wired in
+ * src/delivery/hooks.ts). Every path that changes a campaign's status — mutations and
+ * delivery jobs alike — reports through `reportTransition`.
+ */
+export interface TransitionHooks {
+  /** After any committed status or counter change. */
+  changed(campaignId: string, status: CampaignStatus): void;
+  /** After a committed transition that webhooks announce: wakes the outbox sender. */
+  announce(type: CampaignWebhookType, campaignId: string): void;
+  /** Whether announced transitions write their webhook to the outbox (BEACON_WEBHOOK_URL is set). */
+  readonly webhooks: boolean;
+}
+
+/** Reports a committed transition: a live event, and the webhook the action announces. */
+export function reportTransition(hooks: TransitionHooks, campaignId: string, action: CampaignAction): void {
+  hooks.changed(campaignId, TRANSITIONS[action].to);
+  const type = ANNOUNCED[action];
+  if (type && hooks.webhooks) hooks.announce(type, campaignId);
+}
+
 /** The webhook each announcing action sends (spec §7); the other actions send none. */
 export const ANNOUNCED: Readonly<Partial<Record<CampaignAction, CampaignWebhookType>>> = {
   start: 'campaign.started',

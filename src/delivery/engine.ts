@@ -16,9 +16,7 @@
  */
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { CampaignStatus } from '../generated/prisma/enums.js';
-import { ANNOUNCED, TRANSITIONS, transitionCampaign, type CampaignAction } from '../campaigns/status.js';
-import type { CampaignWebhookType } from '../campaigns/webhook-event.js';
+import { reportTransition, transitionCampaign, type CampaignAction, type TransitionHooks } from '../campaigns/status.js';
 import type { Logger } from '../logger.js';
 import { deliverBatch } from './batch.js';
 import { materializeRecipients } from './materialize.js';
@@ -26,22 +24,12 @@ import { loadDeliveryPlan, type DeliveryPlan } from './plan.js';
 import type { RateLimiter } from './rate-limit.js';
 import { retryOnConnectionLoss } from './reconnect.js';
 
-/** Where delivery reports what it changed: live events and webhooks. */
-export interface DeliveryHooks {
-  /** After any committed status or counter change. */
-  changed(campaignId: string, status: CampaignStatus): void;
-  /** After a committed transition that webhooks announce: wakes the outbox sender. */
-  announce(type: CampaignWebhookType, campaignId: string): void;
-  /** Whether announced transitions write their webhook to the outbox (BEACON_WEBHOOK_URL is set). */
-  readonly webhooks: boolean;
-}
-
 export interface EngineDeps {
   prisma: PrismaClient;
   /** Raw pool of the same database: delivery batches run their transaction on it. */
   pool: pg.Pool;
   logger: Logger;
-  hooks: DeliveryHooks;
+  hooks: TransitionHooks;
   batchSize: number;
   limiter: RateLimiter;
   /** How long a job keeps retrying a step that lost its database connection. */
@@ -59,13 +47,6 @@ export interface JobControl {
   signal: AbortSignal;
   /** Extends the job's lock. */
   touch(): Promise<void>;
-}
-
-/** Reports a committed transition: a live event, and the webhook the action announces. */
-export function reportTransition(hooks: DeliveryHooks, campaignId: string, action: CampaignAction): void {
-  hooks.changed(campaignId, TRANSITIONS[action].to);
-  const type = ANNOUNCED[action];
-  if (type && hooks.webhooks) hooks.announce(type, campaignId);
 }
 
 /** Applies a transition and, if it moved, reports it; returns whether it moved. */

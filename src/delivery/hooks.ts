@@ -1,7 +1,7 @@
 /** Connects delivery's reports to the live events and the webhook outbox's sender. */
 import type { CampaignEvents } from '../events/campaign-events.js';
 import type { Logger } from '../logger.js';
-import type { DeliveryHooks } from './engine.js';
+import type { TransitionHooks } from '../campaigns/status.js';
 
 export interface WebhookWake {
   /** Whether webhooks are configured (transitions then write outbox events). */
@@ -11,7 +11,7 @@ export interface WebhookWake {
 }
 
 /** Hooks that publish `campaignUpdated` events and wake the webhook sender (never throwing into delivery). */
-export function deliveryHooks(events: CampaignEvents, webhooks: WebhookWake, logger: Logger): DeliveryHooks {
+export function deliveryHooks(events: CampaignEvents, webhooks: WebhookWake, logger: Logger): TransitionHooks {
   return {
     webhooks: webhooks.enabled,
     changed(campaignId, status) {

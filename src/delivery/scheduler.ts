@@ -16,7 +16,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { JOB_RETRY, JOBS, parseCampaignJobPayload, type CampaignJobPayload } from './jobs.js';
-import { failCampaign, runDeliver, runStart, runStopAt, type DeliveryHooks, type EngineDeps, type JobControl, type JobOutcome } from './engine.js';
+import type { TransitionHooks } from '../campaigns/status.js';
+import { failCampaign, runDeliver, runStart, runStopAt, type EngineDeps, type JobControl, type JobOutcome } from './engine.js';
 import { RateLimiter } from './rate-limit.js';
 import { defineWebhookJob } from './webhooks-job.js';
 import { isConnectionLoss, untilReachable } from './reconnect.js';
@@ -39,7 +40,7 @@ export interface SchedulerOptions {
   config: Config;
   db: Database;
   logger: Logger;
-  hooks: DeliveryHooks;
+  hooks: TransitionHooks;
   /** Process jobs in this process (worker role). */
   work: boolean;
 }

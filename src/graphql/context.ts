@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Database } from '../db/database.js';
 import type { CampaignEvents } from '../events/campaign-events.js';
 import type { Scheduler } from '../delivery/scheduler.js';
-import type { DeliveryHooks } from '../delivery/engine.js';
+import type { TransitionHooks } from '../campaigns/status.js';
 
 /** Long-lived dependencies shared by all requests of one process. */
 export interface AppServices {
@@ -18,7 +18,7 @@ export interface AppServices {
   /** Job scheduling (every role enqueues; workers also process). */
   scheduler: Scheduler;
   /** Delivery's reports: live events and webhooks. */
-  deliveryHooks: DeliveryHooks;
+  deliveryHooks: TransitionHooks;
 }
 
 export interface Context extends AppServices {
