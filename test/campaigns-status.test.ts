@@ -33,6 +33,15 @@ const ALLOWED: Record<string, CampaignStatus> = {
   'COMPLETED retry': 'IN_PROGRESS',
 };
 
+// One app for the file's database tests (the transition table needs none).
+let t: TestApp;
+let prisma: PrismaClient;
+beforeAll(async () => {
+  t = await startTestApp();
+  prisma = t.app.db.prisma;
+});
+afterAll(() => t?.close());
+
 describe('the transition table', () => {
   const cases = STATUSES.flatMap((from) => ACTIONS.map((action) => [from, action] as const));
 
@@ -84,14 +93,6 @@ describe('the transition table', () => {
 });
 
 describe('guarded transitions in the database', () => {
-  let t: TestApp;
-  let prisma: PrismaClient;
-  beforeAll(async () => {
-    t = await startTestApp();
-    prisma = t.app.db.prisma;
-  });
-  afterAll(() => t?.close());
-
   const make = (id: string, status: CampaignStatus) =>
     prisma.campaign.create({ data: { id, name: id, status, messageTemplate: { text: 'hi' } } });
   const statusOf = async (id: string) => (await prisma.campaign.findUniqueOrThrow({ where: { id } })).status;
@@ -147,14 +148,6 @@ describe('guarded transitions in the database', () => {
 });
 
 describe('the webhook event a transition writes with it', () => {
-  let t: TestApp;
-  let prisma: PrismaClient;
-  beforeAll(async () => {
-    t = await startTestApp();
-    prisma = t.app.db.prisma;
-  });
-  afterAll(() => t?.close());
-
   const make = (id: string, status: CampaignStatus, extra: { skipWebhook?: boolean } = {}) =>
     prisma.campaign.create({ data: { id, name: id, status, messageTemplate: { text: 'hi' }, ...extra } });
   const events = (campaignId: string) => prisma.webhookOutbox.findMany({ where: { campaignId }, orderBy: { seq: 'asc' } });

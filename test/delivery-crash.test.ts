@@ -3,23 +3,14 @@
  * child processes (role worker) deliver, and the test SIGKILLs them mid-delivery. The
  * guarantees are read from the tables: one message per recipient, one committed attempt each.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { describe, expect, test } from 'vitest';
+import type { TestApp } from './helpers/app.js';
 import { startCampaign } from './helpers/delivery.js';
 import { campaignJobs, expectDeliveredOnce, messageCount, pglite, pollUntil, recipientTally, sleep, userCampaign } from './helpers/delivery-checks.js';
-import { killAllWorkers, startWorker, workerReport, type WorkerProcess } from './helpers/worker-process.js';
+import { killAllWorkers, startWorker, workerTestSetup, type WorkerProcess } from './helpers/worker-process.js';
 
 let t: TestApp;
-beforeAll(async () => {
-  if (!pglite) t = await startTestApp({ env: { BEACON_ROLE: 'api' } });
-});
-afterEach(({ task }) => {
-  if (task.result?.state === 'fail') console.error(`worker output:\n${workerReport()}`);
-});
-afterAll(async () => {
-  await killAllWorkers();
-  await t?.close();
-});
+workerTestSetup((app) => (t = app));
 
 /**
  * Every worker of this file: slow enough (after the first second's burst) that a kill

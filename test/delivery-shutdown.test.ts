@@ -4,23 +4,14 @@
  * one continues within seconds, with the default 60 s job lock (not after it). Exactly
  * once throughout, read from the tables.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { describe, expect, test } from 'vitest';
+import type { TestApp } from './helpers/app.js';
 import { startCampaign } from './helpers/delivery.js';
 import { campaignJobs, expectDeliveredOnce, messageCount, pglite, pollUntil, recipientTally, sleep, userCampaign } from './helpers/delivery-checks.js';
-import { killAllWorkers, startWorker, workerReport, type WorkerProcess } from './helpers/worker-process.js';
+import { startWorker, workerTestSetup, type WorkerProcess } from './helpers/worker-process.js';
 
 let t: TestApp;
-beforeAll(async () => {
-  if (!pglite) t = await startTestApp({ env: { BEACON_ROLE: 'api' } });
-});
-afterEach(({ task }) => {
-  if (task.result?.state === 'fail') console.error(`worker output:\n${workerReport()}`);
-});
-afterAll(async () => {
-  await killAllWorkers();
-  await t?.close();
-});
+workerTestSetup((app) => (t = app));
 
 /** Production's job timing (a 60 s lock, polls every second), rate-limited so delivery takes a while. */
 const WORKER_ENV = { BEACON_JOB_LOCK_MS: '60000', BEACON_JOB_POLL_MS: '1000', BEACON_DELIVERY_RATE: '400' };
