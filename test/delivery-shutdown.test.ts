@@ -8,7 +8,8 @@ import { describe, expect, test } from 'vitest';
 import type { TestApp } from './helpers/app.js';
 import { startCampaign } from './helpers/delivery.js';
 import { campaignJobs, expectDeliveredOnce, messageCount, pglite, pollUntil, recipientTally, sleep, userCampaign } from './helpers/delivery-checks.js';
-import { startWorker, workerTestSetup, type WorkerProcess } from './helpers/worker-process.js';
+import { startWorker, type WorkerProcess } from './helpers/worker-process.js';
+import { workerTestSetup } from './helpers/worker-setup.js';
 
 let t: TestApp;
 workerTestSetup((app) => (t = app));

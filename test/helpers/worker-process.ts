@@ -10,9 +10,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll } from 'vitest';
-import { startTestApp, type TestApp } from './app.js';
-import { pglite } from './delivery-checks.js';
 import { TEST_SECRET } from './secret.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -229,24 +226,3 @@ export async function killAllWorkers(): Promise<void> {
 process.once('exit', () => {
   for (const worker of running) worker.killNow();
 });
-
-/**
- * The file-scoped setup of a worker test: an API-only app on the file's own database (the
- * workers are child processes; none on PGlite), the workers' output printed when a test
- * fails, every worker killed at the end. `use` receives the app once it has started.
- */
-export function workerTestSetup(use: (app: TestApp) => void): void {
-  let app: TestApp | undefined;
-  beforeAll(async () => {
-    if (pglite) return;
-    app = await startTestApp({ env: { BEACON_ROLE: 'api' } });
-    use(app);
-  });
-  afterEach(({ task }) => {
-    if (task.result?.state === 'fail') console.error(`worker output:\n${workerReport()}`);
-  });
-  afterAll(async () => {
-    await killAllWorkers();
-    await app?.close();
-  });
-}
