@@ -63,7 +63,7 @@ describe('campaignUpdated over graphql-ws', () => {
     expect(campaignOf(await feed.next())).toMatchObject({ status: 'IN_PROGRESS', stats: { messagesSent: 9 } });
   });
 
-  test('20 changes within 200 ms arrive as at most 3 events, the last with the final counters', async () => {
+  test('20 changes within 200 ms arrive as a few events, not 20, the last with the final counters', async () => {
     const id = await newCampaign();
     const feed = watch(subscribeWs, { id });
     await feed.next();
@@ -72,12 +72,14 @@ describe('campaignUpdated over graphql-ws', () => {
       await deliver(id, sent);
       await sleep(Math.max(0, started + sent * 10 - Date.now()));
     }
-    // At most one event per 250 ms window of the burst, plus the trailing one (the bound
-    // follows the measured burst length, so a slow machine does not fail the test).
+    // At most one event per 250 ms window of the burst, plus the trailing one, plus one: the
+    // publisher's own coalescing (≤ 100 ms) and the shared read can carry the last change
+    // into the window after the burst (the bound follows the measured burst length, so a
+    // slow machine does not fail the test; the 250 ms spacing itself is the next test's).
     const windows = Math.ceil((Date.now() - started) / 250);
     const events = (await feed.settle(700)).map(campaignOf);
     expect(events.length).toBeGreaterThanOrEqual(1);
-    expect(events.length).toBeLessThanOrEqual(windows + 1);
+    expect(events.length).toBeLessThanOrEqual(windows + 2);
     expect(events.length).toBeLessThan(20);
     expect(events.at(-1)!.stats).toMatchObject({ messagesSent: 20, pending: 0, progress: 1 });
   });
