@@ -232,14 +232,19 @@ describe('CampaignEvents publishing', () => {
     const events = new CampaignEvents(bus);
     const { published, stop } = await recordPublishes(events, bus);
     try {
+      const started = Date.now();
       for (let i = 0; i < 20; i += 1) {
         events.campaignChanged('burst', 'IN_PROGRESS');
         await sleep(10);
       }
+      // One publish per 100 ms window of the burst as it really ran (a loaded machine
+      // stretches the sleeps), plus the trailing one.
+      const windows = Math.ceil((Date.now() - started) / 100);
       await sleep(150);
       const burst = published.filter((p) => p.campaignId === 'burst');
       expect(burst.length).toBeGreaterThanOrEqual(2);
-      expect(burst.length).toBeLessThanOrEqual(4);
+      expect(burst.length).toBeLessThanOrEqual(windows + 1);
+      expect(burst.length).toBeLessThan(20);
       const before = published.length;
       events.campaignChanged('burst', 'COMPLETED');
       await sleep(0);
