@@ -18,6 +18,19 @@ export async function signServerToken(secret: string, expiresIn?: string): Promi
   return jwt.sign(encoder.encode(secret));
 }
 
+/** How long a dashboard sign-in token lasts unless `--ttl` says otherwise (spec dashboard §1). */
+export const DASHBOARD_TOKEN_TTL = '12h';
+
+/**
+ * A dashboard sign-in link: `<base>/#token=<server token expiring after ttl>`. The token sits
+ * in the fragment, which browsers never send, so it stays out of server and proxy logs.
+ * Throws a TypeError for a ttl jose cannot read (e.g. `12x`).
+ */
+export async function dashboardSignInLink(secret: string, baseUrl: string, ttl: string = DASHBOARD_TOKEN_TTL): Promise<string> {
+  const token = await signServerToken(secret, ttl);
+  return `${baseUrl.replace(/\/+$/, '')}/#token=${token}`;
+}
+
 /** Signs a user token carrying `user_id`. */
 export async function signUserToken(secret: string, userId: string, expiresIn?: string): Promise<string> {
   const jwt = new SignJWT({ user_id: userId }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
@@ -25,7 +38,10 @@ export async function signUserToken(secret: string, userId: string, expiresIn?: 
   return jwt.sign(encoder.encode(secret));
 }
 
-/** Verifies `Bearer <jwt>` (or a bare jwt) and returns the caller's identity. */
+/**
+ * Verifies `Bearer <jwt>` (or a bare jwt) and returns the caller's identity. A token with
+ * `exp` is refused once it has passed (jose checks it); one without stays valid.
+ */
 export async function authenticate(header: string | null | undefined, secret: string): Promise<AuthState> {
   const raw = header?.trim();
   if (!raw) return { kind: 'anonymous', reason: 'missing' };

@@ -41,6 +41,15 @@ export function App() {
     setSession({ token, notice: null });
   }, []);
 
+  // A sign-in link opened in a tab that already shows the dashboard only changes the fragment.
+  useEffect(() => {
+    const onHashChange = () => {
+      if (new URLSearchParams(window.location.hash.replace(/^#/, '')).has('token')) setSession(initialSession());
+    };
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
+  }, []);
+
   const { token } = session;
   const dashboardClient = useMemo(() => (token ? createDashboardClient(token, signOut) : null), [token, signOut]);
   useEffect(() => () => dashboardClient?.dispose(), [dashboardClient]);

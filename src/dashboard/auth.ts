@@ -49,10 +49,10 @@ export function tokenExpiry(token: string): number | null | undefined {
 /** Why `token` cannot be used, or null when it may be tried against the API. */
 export function tokenProblem(token: string, now = Date.now()): SignInNotice {
   const expiry = tokenExpiry(token);
-  if (expiry === undefined) return 'That is not a Beacon token. Paste the token from `npm run token -- --dashboard`.';
-  if (expiry !== null && expiry <= now) return 'Your token has expired. Sign in with a new link from `npm run token -- --dashboard`.';
+  if (expiry === undefined) return 'That is not a Beacon token. Paste the token of a sign-in link (npm run token -- --dashboard).';
+  if (expiry !== null && expiry <= now) return EXPIRED_NOTICE;
   return null;
 }
 
 export const REFUSED_NOTICE = 'The server refused your token (it may have expired or been signed with another secret). Sign in again.';
-export const EXPIRED_NOTICE = 'Your token has expired. Sign in with a new link from `npm run token -- --dashboard`.';
+export const EXPIRED_NOTICE = 'Your token has expired. Sign in again with a new link (npm run token -- --dashboard).';

@@ -19,7 +19,10 @@ export function createDashboardClient(token: string, onSignedOut: (notice: strin
   const ws = createWsClient({
     url: wsUrl,
     connectionParams: { authorization },
+    // Connect on the first subscription, and keep the socket a while after the last: closed
+    // at once, it would race the next page's first subscription (which then ends at once).
     lazy: true,
+    lazyCloseTimeout: 10_000,
     // Retry through restarts and network blips, not through a refused token (4403 is fatal).
     retryAttempts: Infinity,
     shouldRetry: () => true,

@@ -16,6 +16,7 @@ import { noNulStringsRule, nulInVariables } from './limits.js';
 import { armorPlugins } from './armor.js';
 import { requestIdOf, useRequestId } from './request-id.js';
 import { schema } from './schema.js';
+import { dashboardFiles } from './dashboard-files.js';
 import type { AppServices, Context } from './context.js';
 
 export interface ApiServer {
@@ -63,6 +64,7 @@ export async function startApiServer(services: AppServices & { apiSecret: string
     }),
   });
 
+  const serveDashboard = dashboardFiles();
   const httpServer: Server = createServer(async (req, res) => {
     if (req.url === '/healthz' || req.url?.startsWith('/healthz?')) {
       const ok = await shared.db.ping();
@@ -70,6 +72,7 @@ export async function startApiServer(services: AppServices & { apiSecret: string
       res.end(JSON.stringify({ status: ok ? 'ok' : 'database unavailable' }));
       return;
     }
+    if (await serveDashboard(req, res)) return;
     return yoga.handle(req, res);
   });
 

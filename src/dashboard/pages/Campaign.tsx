@@ -170,9 +170,9 @@ export function CampaignPage({ id }: { id: string }) {
         <dl className="details">
           <Stat label="Audience" value={audienceOf(campaign)} />
           <Stat label="Created" value={formatDateTime(campaign.createdAt)} />
-          <Stat label="Scheduled" value={formatDateTime(campaign.scheduledFor)} />
-          <Stat label="Started" value={formatDateTime(stats.startedAt)} />
-          <Stat label="Completed" value={formatDateTime(stats.completedAt)} />
+          <Stat label="Scheduled for" value={formatDateTime(campaign.scheduledFor)} />
+          <Stat label="Started at" value={formatDateTime(stats.startedAt)} />
+          <Stat label="Completed at" value={formatDateTime(stats.completedAt)} />
           <Stat label="Stops at" value={formatDateTime(details.stopAt)} />
           <Stat label="Sender" value={details.senderId ?? '—'} />
         </dl>

@@ -1,0 +1,210 @@
+/**
+ * The dashboard in a real Chromium against a real Beacon on PostgreSQL, driven by role and
+ * visible label like a person: sign-in (link, pasted token, expired or refused token), the
+ * campaigns list with live progress, the campaign page's actions, and phone width.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startTestApp, TEST_SECRET, type TestApp } from './helpers/app.js';
+import { signServerToken } from '../src/auth/tokens.js';
+import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
+import { userCampaign } from './helpers/delivery-checks.js';
+import { ensureDashboardBuilt, hasHorizontalPageScroll, launchChromium, screenshot, screenshotOnFailure } from './helpers/browser.js';
+
+let t: TestApp;
+let browser: Browser;
+let base: string;
+let dashboardToken: string;
+const contexts: BrowserContext[] = [];
+
+/** A fresh browser profile (own sessionStorage) at the given viewport. */
+async function openPage(name: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  screenshotOnFailure(page, name);
+  return page;
+}
+
+/** Makes the page count the WebSockets it opens in `window.webSockets`. */
+async function countWebSockets(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const counter = window as unknown as { webSockets: number };
+    counter.webSockets = 0;
+    const Original = window.WebSocket;
+    window.WebSocket = class extends Original {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        counter.webSockets += 1;
+      }
+    };
+  });
+}
+
+async function signInWithLink(page: Page, path = '/'): Promise<void> {
+  await page.goto(`${base}${path}#token=${dashboardToken}`);
+}
+
+beforeAll(async () => {
+  ensureDashboardBuilt();
+  // Slow enough (~5 s for 2,000) that a person sees the progress move.
+  t = await startTestApp({ env: { BEACON_DELIVERY_RATE: '400', BEACON_DELIVERY_BATCH_SIZE: '100', BEACON_JOB_POLL_MS: '200' } });
+  base = t.url.replace(/\/graphql$/, '');
+  dashboardToken = await signServerToken(TEST_SECRET, '12h');
+  await t.app.db.prisma.user.createMany({ data: [{ id: 'ann', name: 'Ann' }, { id: 'bob', name: 'Bob' }, { id: 'sender', name: 'Sender' }] });
+  for (const name of ['Spring sale', 'Welcome series', 'Winter news']) {
+    await createCampaign(t, {
+      name,
+      senderId: 'sender',
+      userIds: ['ann', 'bob'],
+      createChannels: true,
+      channelTemplate: { type: 'messaging' },
+      messageTemplate: { text: `${name}, {{ user.name }}` },
+    });
+  }
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await t?.close();
+});
+
+describe('signing in', () => {
+  it('signs in with a link, takes the token out of the address bar, and signs out', async () => {
+    const page = await openPage('sign-in-link');
+    await signInWithLink(page);
+    await expect(page.getByRole('heading', { name: 'Campaigns' }).waitFor()).resolves.toBeUndefined();
+    expect(page.url()).toBe(`${base}/`);
+    expect(await page.evaluate(() => sessionStorage.getItem('beacon.token'))).toBe(dashboardToken);
+    for (const name of ['Campaigns', 'Segments', 'Users']) await page.getByRole('link', { name, exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'Spring sale' }).waitFor();
+
+    // A reload keeps the session (sessionStorage); Sign out forgets it.
+    await page.reload();
+    await page.getByRole('cell', { name: 'Welcome series' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('beacon.token'))).toBeNull();
+  });
+
+  it('signs in with a pasted token', async () => {
+    const page = await openPage('sign-in-paste');
+    await page.goto(`${base}/campaigns`);
+    await page.getByLabel('Token').fill(dashboardToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('cell', { name: 'Winter news' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/campaigns');
+  });
+
+  it('sends an expired or refused token back to sign-in with a message saying so', async () => {
+    const page = await openPage('sign-in-expired');
+    const expired = await new SignJWT({ server: true })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(new TextEncoder().encode(TEST_SECRET));
+    await page.goto(`${base}/#token=${expired}`);
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/expired/i);
+    await page.getByLabel('Token').waitFor();
+
+    // Expiring while signed in: back to sign-in when the moment comes.
+    const shortLived = await signServerToken(TEST_SECRET, '3s');
+    await page.goto(`${base}/#token=${shortLived}`);
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 10_000 });
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/expired/i);
+
+    // A token the server refuses (another secret): the API says UNAUTHENTICATED.
+    const foreign = await signServerToken('some-other-secret-0123456789', '1h');
+    await page.getByLabel('Token').fill(foreign);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/refused/i);
+    expect(await page.evaluate(() => sessionStorage.getItem('beacon.token'))).toBeNull();
+  });
+});
+
+describe('campaigns', () => {
+  it('shows a running 2,000-recipient campaign progress live until COMPLETED, without a reload', async () => {
+    const id = await userCampaign(t, 'live', 2000, { name: 'Big launch' });
+    const page = await openPage('campaigns-live');
+    await signInWithLink(page, '/campaigns');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Big launch' }) });
+    await row.getByText('Draft').waitFor();
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+
+    await startCampaign(t, id);
+    const seen = new Set<string>();
+    const progress = row.getByRole('progressbar');
+    const until = Date.now() + 60_000;
+    while (!(await row.getByText('Completed').isVisible())) {
+      seen.add((await progress.getAttribute('aria-valuenow')) ?? '');
+      if (Date.now() > until) expect.fail(`not completed; progress seen: ${[...seen].join(', ')}`);
+      await page.waitForTimeout(50);
+    }
+    await row.getByText('2,000 / 2,000').waitFor();
+    const intermediate = [...seen].filter((value) => value !== '0' && value !== '100');
+    expect(intermediate.length, `progress values seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(2);
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    await screenshot(page, 'campaigns-1280x800');
+  });
+
+  it('filters by status and name', async () => {
+    const page = await openPage('campaigns-filter');
+    await signInWithLink(page, '/campaigns');
+    await page.getByRole('cell', { name: 'Spring sale' }).waitFor();
+    await page.getByLabel('Name').fill('wel');
+    await page.getByRole('cell', { name: 'Spring sale' }).waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'Welcome series' }).waitFor();
+    await page.getByLabel('Name').fill('');
+    await page.getByLabel('Status').selectOption({ label: 'Completed' });
+    await page.getByRole('cell', { name: 'Welcome series' }).waitFor({ state: 'detached' });
+    await page.getByLabel('Name').fill('zzz');
+    await page.getByText('No campaign matches these filters.').waitFor();
+  });
+
+  it('starts a draft from its page and deletes it after confirming', async () => {
+    const page = await openPage('campaign-page');
+    await countWebSockets(page);
+    await signInWithLink(page, '/campaigns');
+    await page.getByRole('link', { name: 'Winter news' }).click();
+    await page.getByRole('heading', { name: /Winter news/ }).waitFor();
+    // A draft can be started or deleted, nothing else.
+    expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('heading', { name: 'Winter news Completed' }).waitFor();
+    await page.getByText('2 / 2', { exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Start' }).count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete campaign “Winter news”?' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    await page.getByRole('cell', { name: 'Spring sale' }).waitFor();
+    expect(await page.getByRole('cell', { name: 'Winter news' }).count()).toBe(0);
+    // List → campaign page → list: one WebSocket all along (a subscription per view on it).
+    expect(await page.evaluate(() => (window as unknown as { webSockets: number }).webSockets)).toBe(1);
+  });
+
+  it('has no horizontal page scroll at phone width (390×844)', async () => {
+    const page = await openPage('phone', { width: 390, height: 844 });
+    await signInWithLink(page, '/campaigns');
+    await page.getByRole('link', { name: 'Spring sale' }).waitFor();
+    expect(await hasHorizontalPageScroll(page)).toBe(false);
+    await screenshot(page, 'campaigns-390x844');
+    await page.getByRole('link', { name: 'Spring sale' }).click();
+    await page.getByRole('heading', { name: /Spring sale/ }).waitFor();
+    expect(await hasHorizontalPageScroll(page)).toBe(false);
+    await screenshot(page, 'campaign-390x844');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await hasHorizontalPageScroll(page)).toBe(false);
+    await screenshot(page, 'sign-in-390x844');
+  });
+});
