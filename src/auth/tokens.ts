@@ -11,10 +11,13 @@ export type AuthState = Identity | { kind: 'anonymous'; reason: 'missing' | 'inv
 
 const encoder = new TextEncoder();
 
-/** Signs a server token (`server: true`), valid for `expiresIn` (jose syntax) or forever. */
-export async function signServerToken(secret: string, expiresIn?: string): Promise<string> {
+/**
+ * Signs a server token (`server: true`), valid for `expiresIn` (jose syntax such as `12h`, or
+ * an absolute `exp` in epoch seconds) or forever.
+ */
+export async function signServerToken(secret: string, expiresIn?: string | number): Promise<string> {
   const jwt = new SignJWT({ server: true }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
-  if (expiresIn) jwt.setExpirationTime(expiresIn);
+  if (expiresIn !== undefined && expiresIn !== '') jwt.setExpirationTime(expiresIn);
   return jwt.sign(encoder.encode(secret));
 }
 
