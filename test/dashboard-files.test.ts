@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { dashboardFiles } from '../src/graphql/dashboard-files.js';
@@ -49,9 +50,9 @@ afterAll(async () => {
 });
 
 /** A request with the path sent as written (fetch would resolve `..` and `%2e%2e` first). */
-function get(base: string, path: string, method = 'GET'): Promise<{ status: number; headers: Headers; body: string }> {
+function get(base: string, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}/`, { method, path }, (res) => {
+    const req = request(`${base}/`, { method, path, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       res.on('end', () => {
@@ -78,6 +79,23 @@ describe('serving the built dashboard', () => {
       expect(page.headers.get('cache-control'), path).toBe('no-cache');
       expect(page.headers.get('content-security-policy'), path).toContain("default-src 'self'");
     }
+  });
+
+  it('sends text files gzipped to clients that accept it', async () => {
+    const script = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
+      request(`${built.base}/assets/index-abc123.js`, { headers: { 'accept-encoding': 'gzip, br' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(script.encoding).toBe('gzip');
+    expect(gunzipSync(script.body).toString()).toBe('console.log("app")');
+    const plain = await get(built.base, '/assets/index-abc123.js');
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plain.headers.get('vary')).toBe('accept-encoding');
   });
 
   it('answers HEAD without a body, and a missing asset with 404 rather than the page', async () => {

@@ -136,6 +136,15 @@ describe('campaigns', () => {
     await row.getByText('Draft').waitFor();
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
 
+    // Record when the row's progress changes on screen (the renders a person sees).
+    await row.getByText('Not started').waitFor();
+    await page.evaluate(() => {
+      const changes: number[] = [];
+      (window as unknown as { progressChanges: number[] }).progressChanges = changes;
+      const table = document.querySelector('table')!;
+      new MutationObserver(() => changes.push(performance.now())).observe(table, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    });
+
     await startCampaign(t, id);
     const seen = new Set<string>();
     const progress = row.getByRole('progressbar');
@@ -149,6 +158,12 @@ describe('campaigns', () => {
     const intermediate = [...seen].filter((value) => value !== '0' && value !== '100');
     expect(intermediate.length, `progress values seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(2);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    // Live updates are applied at most every 250 ms: never two renders closer than that.
+    const changes = await page.evaluate(() => (window as unknown as { progressChanges: number[] }).progressChanges);
+    const gaps = changes.slice(1).map((at, i) => at - changes[i]!);
+    const seconds = (changes.at(-1)! - changes[0]!) / 1000;
+    console.log(`live list: ${changes.length} progress renders in ${seconds.toFixed(1)} s (${(changes.length / seconds).toFixed(1)}/s), shortest gap ${Math.round(Math.min(...gaps))} ms`);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(240);
     await screenshot(page, 'campaigns-1280x800');
   });
 
