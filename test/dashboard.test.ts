@@ -43,6 +43,11 @@ async function countWebSockets(page: Page): Promise<void> {
   });
 }
 
+/** The value shown under a label of the campaign page's figures. */
+function stat(page: Page, label: string) {
+  return page.getByRole('term').filter({ hasText: new RegExp(`^${label}$`) }).locator('xpath=following-sibling::dd');
+}
+
 async function signInWithLink(page: Page, path = '/'): Promise<void> {
   await page.goto(`${base}${path}#token=${dashboardToken}`);
 }
@@ -50,7 +55,7 @@ async function signInWithLink(page: Page, path = '/'): Promise<void> {
 beforeAll(async () => {
   ensureDashboardBuilt();
   // Slow enough (~5 s for 2,000) that a person sees the progress move.
-  t = await startTestApp({ env: { BEACON_DELIVERY_RATE: '400', BEACON_DELIVERY_BATCH_SIZE: '100', BEACON_JOB_POLL_MS: '200' } });
+  t = await startTestApp({ env: { BEACON_DELIVERY_RATE: '300', BEACON_DELIVERY_BATCH_SIZE: '100', BEACON_JOB_POLL_MS: '200' } });
   base = t.url.replace(/\/graphql$/, '');
   dashboardToken = await signServerToken(TEST_SECRET, '12h');
   await t.app.db.prisma.user.createMany({ data: [{ id: 'ann', name: 'Ann' }, { id: 'bob', name: 'Bob' }, { id: 'sender', name: 'Sender' }] });
@@ -205,6 +210,48 @@ describe('campaigns', () => {
     expect(await page.getByRole('cell', { name: 'Winter news' }).count()).toBe(0);
     // List → campaign page → list: one WebSocket all along (a subscription per view on it).
     expect(await page.evaluate(() => (window as unknown as { webSockets: number }).webSockets)).toBe(1);
+  });
+
+  it('stops and resumes a running campaign from its page, its counters changing live until COMPLETED', async () => {
+    const id = await userCampaign(t, 'stop', 2000, { name: 'Stop and go' });
+    const page = await openPage('campaign-stop-resume');
+    await signInWithLink(page, `/campaigns/${id}`);
+    await page.getByRole('heading', { name: 'Stop and go Draft' }).waitFor();
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('heading', { name: 'Stop and go In progress' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('heading', { name: 'Stop and go Stopped' }).waitFor();
+    const sentWhenStopped = Number((await stat(page, 'Sent').textContent())!.replace(/\D/g, ''));
+    expect(sentWhenStopped).toBeLessThan(2000);
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    const sent = stat(page, 'Sent');
+    const seen = new Set<string>();
+    while (!(await page.getByRole('heading', { name: 'Stop and go Completed' }).isVisible())) {
+      seen.add((await sent.textContent()) ?? '');
+      if (seen.size === 3) await screenshot(page, 'campaign-running-1280x800');
+      await page.waitForTimeout(50);
+    }
+    expect(await sent.textContent()).toBe('2,000');
+    expect(seen.size, `Sent values seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'campaign-1280x800');
+  });
+
+  it('retries failed recipients of a completed campaign', async () => {
+    // Listed users without a channel to post into: every recipient errors.
+    const id = await createCampaign(t, { name: 'No channels', senderId: 'sender', userIds: ['ann', 'bob'], messageTemplate: { text: 'Hi' } });
+    await startCampaign(t, id);
+    await waitForCampaign(t, id, (c) => c.status === 'COMPLETED');
+    const page = await openPage('campaign-retry');
+    await signInWithLink(page, `/campaigns/${id}`);
+    await page.getByRole('heading', { name: 'No channels Completed' }).waitFor();
+    await stat(page, 'Errored').filter({ hasText: /^2$/ }).waitFor();
+    await page.getByRole('button', { name: 'Retry failed' }).click();
+    await page.getByRole('status').getByText('2 failed recipients are being retried.').waitFor();
+    // Delivered again (and failing again, still without a channel): completed once more.
+    await page.getByRole('heading', { name: 'No channels Completed' }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
   });
 
   it('has no horizontal page scroll at phone width (390×844)', async () => {

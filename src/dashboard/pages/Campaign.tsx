@@ -73,6 +73,7 @@ export function CampaignPage({ id }: { id: string }) {
   const [result] = useQuery({ query: CampaignPageDocument, variables: { id } });
   const live = useLiveCampaign(id);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [actionNote, setActionNote] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [, start] = useMutation(StartCampaignDocument);
   const [, stop] = useMutation(StopCampaignDocument);
@@ -101,12 +102,16 @@ export function CampaignPage({ id }: { id: string }) {
   const run = async (action: Action) => {
     setBusy(true);
     setActionError(null);
+    setActionNote(null);
     const mutate = { start, stop, resume, retry }[action];
     const response = await mutate({ id });
     setBusy(false);
     const payload = response.data && Object.values(response.data)[0];
     if (response.error) setActionError(response.error.message);
     else if (payload && 'message' in payload) setActionError(payload.message);
+    else if (payload && 'retried' in payload) {
+      setActionNote(payload.retried === 1 ? '1 failed recipient is being retried.' : `${formatCount(payload.retried)} failed recipients are being retried.`);
+    }
   };
 
   const confirmDelete = async () => {
@@ -145,6 +150,11 @@ export function CampaignPage({ id }: { id: string }) {
       </div>
       {details.description && <p className="muted">{details.description}</p>}
       {actionError && <ErrorMessage title="That did not work." error={{ message: actionError }} />}
+      {actionNote && (
+        <p className="note" role="status">
+          {actionNote}
+        </p>
+      )}
       {campaign.failureReason && <ErrorMessage title="Failed:" error={{ message: campaign.failureReason }} />}
 
       <div className="card">

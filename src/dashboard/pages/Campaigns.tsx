@@ -8,6 +8,7 @@ import { CampaignListDocument, type CampaignFilter, type CampaignSort, type Camp
 import { audienceOf, formatCount, formatDateTime, STATUS_LABELS, STATUSES } from '../format';
 import { useLiveCampaigns } from '../live';
 import { Link } from '../router';
+import { useDebounced } from '../debounce';
 import { ErrorMessage, Progress, StatusBadge } from '../components/CampaignBits';
 
 const PAGE_SIZE = 25;
@@ -21,15 +22,6 @@ const SORTS: Record<string, { label: string; sort: CampaignSort[] }> = {
   scheduled: { label: 'Scheduled time', sort: [{ field: 'SCHEDULED_FOR', direction: 'ASC' }] },
   updated: { label: 'Recently changed', sort: [{ field: 'UPDATED_AT', direction: 'DESC' }] },
 };
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = window.setTimeout(() => setDebounced(value), ms);
-    return () => window.clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-}
 
 export function CampaignsPage() {
   const ids = useId();

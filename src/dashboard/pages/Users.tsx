@@ -3,6 +3,7 @@ import { useQuery } from 'urql';
 import { UserListDocument } from '../generated/graphql';
 import { formatDateTime } from '../format';
 import { ErrorMessage } from '../components/CampaignBits';
+import { useDebounced } from '../debounce';
 
 const PAGE_SIZE = 50;
 
@@ -10,7 +11,7 @@ const PAGE_SIZE = 50;
 export function UsersPage() {
   const fieldId = useId();
   const [search, setSearch] = useState('');
-  const id = search.trim();
+  const id = useDebounced(search.trim(), 250);
   const [result] = useQuery({ query: UserListDocument, variables: { filter: id ? { id } : null, first: PAGE_SIZE } });
   const edges = result.data?.users.edges;
   return (
