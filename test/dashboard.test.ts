@@ -184,6 +184,12 @@ describe('campaigns', () => {
     await page.getByRole('cell', { name: 'Welcome series' }).waitFor({ state: 'detached' });
     await page.getByLabel('Name').fill('zzz');
     await page.getByText('No campaign matches these filters.').waitFor();
+    // The address bar holds the filters: a reload keeps them.
+    await page.waitForURL(/name=zzz/);
+    await page.reload();
+    await page.getByText('No campaign matches these filters.').waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('COMPLETED');
+    expect(await page.getByLabel('Name').inputValue()).toBe('zzz');
   });
 
   it('starts a draft from its page and deletes it after confirming', async () => {
@@ -210,6 +216,10 @@ describe('campaigns', () => {
     expect(await page.getByRole('cell', { name: 'Winter news' }).count()).toBe(0);
     // List → campaign page → list: one WebSocket all along (a subscription per view on it).
     expect(await page.evaluate(() => (window as unknown as { webSockets: number }).webSockets)).toBe(1);
+    await page.goto(`${base}/campaigns/no-such-campaign`);
+    await page.getByRole('heading', { name: 'Campaign not found' }).waitFor();
+    await page.goto(`${base}/nowhere`);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
   });
 
   it('stops and resumes a running campaign from its page, its counters changing live until COMPLETED', async () => {

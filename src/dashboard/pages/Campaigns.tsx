@@ -23,11 +23,24 @@ const SORTS: Record<string, { label: string; sort: CampaignSort[] }> = {
   updated: { label: 'Recently changed', sort: [{ field: 'UPDATED_AT', direction: 'DESC' }] },
 };
 
+/** Filters and order as the address bar holds them (`?status=…&name=…&sort=…`), so a reload or a shared link keeps them. */
+function initialView(): { status: CampaignStatus | ''; name: string; sortKey: string } {
+  const params = new URLSearchParams(window.location.search);
+  const status = params.get('status') as CampaignStatus | null;
+  const sortKey = params.get('sort') ?? '';
+  return {
+    status: status && STATUSES.includes(status) ? status : '',
+    name: params.get('name') ?? '',
+    sortKey: sortKey in SORTS ? sortKey : 'newest',
+  };
+}
+
 export function CampaignsPage() {
   const ids = useId();
-  const [status, setStatus] = useState<CampaignStatus | ''>('');
-  const [name, setName] = useState('');
-  const [sortKey, setSortKey] = useState('newest');
+  const [initial] = useState(initialView);
+  const [status, setStatus] = useState(initial.status);
+  const [name, setName] = useState(initial.name);
+  const [sortKey, setSortKey] = useState(initial.sortKey);
   // Cursors of the pages before the current one; the last is the current page's `after`.
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const debouncedName = useDebounced(name.trim(), 250);
@@ -39,8 +52,16 @@ export function CampaignsPage() {
     return conditions;
   }, [status, debouncedName]);
 
-  // A new filter or order starts again from the first page.
-  useEffect(() => setCursors([null]), [filter, sortKey]);
+  // A new filter or order starts again from the first page, and is written to the address bar.
+  useEffect(() => {
+    setCursors([null]);
+    const params = new URLSearchParams();
+    if (status) params.set('status', status);
+    if (debouncedName) params.set('name', debouncedName);
+    if (sortKey !== 'newest') params.set('sort', sortKey);
+    const search = params.size ? `?${params}` : '';
+    if (search !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${search}`);
+  }, [filter, sortKey, status, debouncedName]);
 
   const after = cursors[cursors.length - 1] ?? null;
   const [result] = useQuery({
