@@ -249,8 +249,9 @@ describe('campaigns', () => {
   });
 
   it('retries failed recipients of a completed campaign', async () => {
-    // Listed users without a channel to post into: every recipient errors.
-    const id = await createCampaign(t, { name: 'No channels', senderId: 'sender', userIds: ['ann', 'bob'], messageTemplate: { text: 'Hi' } });
+    // Fresh users with no channel to post into (and none created): every recipient errors.
+    await t.app.db.prisma.user.createMany({ data: [{ id: 'retry-1' }, { id: 'retry-2' }] });
+    const id = await createCampaign(t, { name: 'No channels', senderId: 'sender', userIds: ['retry-1', 'retry-2'], messageTemplate: { text: 'Hi' } });
     await startCampaign(t, id);
     await waitForCampaign(t, id, (c) => c.status === 'COMPLETED');
     const page = await openPage('campaign-retry');
