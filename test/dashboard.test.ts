@@ -3,20 +3,28 @@
  * visible label like a person: sign-in (link, pasted token, expired or refused token), the
  * campaigns list with live progress, the campaign page's actions, and phone width.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { SignJWT } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, TEST_SECRET, type TestApp } from './helpers/app.js';
 import { signServerToken } from '../src/auth/tokens.js';
 import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { userCampaign } from './helpers/delivery-checks.js';
-import { ensureDashboardBuilt, hasHorizontalPageScroll, launchChromium, screenshot, screenshotOnFailure } from './helpers/browser.js';
+import { ensureDashboardBuilt, hasHorizontalPageScroll, launchChromium, screenshot } from './helpers/browser.js';
 
 let t: TestApp;
 let browser: Browser;
 let base: string;
 let dashboardToken: string;
 const contexts: BrowserContext[] = [];
+
+/** Call at the start of a test: a failure leaves a screenshot of the page as it was. */
+function screenshotOnFailure(page: Page, name: string): void {
+  onTestFailed(async () => {
+    const path = await screenshot(page, `failed-${name}`).catch(() => null);
+    if (path) console.error(`screenshot of the failed test: ${path}`);
+  });
+}
 
 /** A fresh browser profile (own sessionStorage) at the given viewport. */
 async function openPage(name: string, viewport = { width: 1280, height: 800 }): Promise<Page> {

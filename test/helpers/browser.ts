@@ -1,13 +1,13 @@
 /**
  * Browser tests: Debian's Chromium driven by playwright-core (no browser download), against
- * the dashboard as `npm run build` writes it to dist/dashboard and Beacon serves it.
+ * the dashboard as `npm run build` writes it to dist/dashboard and Beacon serves it. No
+ * vitest import here: bench/dashboard.ts uses these too.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { onTestFailed } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,6 +36,8 @@ export function ensureDashboardBuilt(): void {
   execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', 'src/dashboard/vite.config.ts', '--logLevel', 'warn'], {
     cwd: ROOT,
     stdio: 'inherit',
+    // Vitest sets NODE_ENV=test, with which Vite bundles React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
 }
 
@@ -62,13 +64,6 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** Call at the start of a test: a failure leaves a screenshot of the page as it was. */
-export function screenshotOnFailure(page: Page, name: string): void {
-  onTestFailed(async () => {
-    const path = await screenshot(page, `failed-${name}`).catch(() => null);
-    if (path) console.error(`screenshot of the failed test: ${path}`);
-  });
-}
 
 /** Whether the page itself scrolls sideways (inner scrolling areas do not count). */
 export function hasHorizontalPageScroll(page: Page): Promise<boolean> {
