@@ -278,6 +278,41 @@ describe('campaigns', () => {
     expect(await page.getByRole('alert').count()).toBe(0);
   });
 
+  it('schedules a draft for later (refused in the past, with the API message), then stops it', async () => {
+    const page = await openPage('campaign-schedule');
+    await signInWithLink(page, '/campaigns');
+    await page.getByRole('link', { name: 'Welcome series' }).click();
+    await page.getByRole('button', { name: 'Schedule' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Schedule “Welcome series”' });
+
+    await dialog.getByLabel('Start at').fill('2020-01-01T10:00');
+    await dialog.getByRole('button', { name: 'Schedule' }).click();
+    await expect(dialog.getByRole('alert').textContent()).resolves.toMatch(/past/i);
+    expect(await dialog.getByLabel('Start at').inputValue()).toBe('2020-01-01T10:00');
+    await screenshot(page, 'schedule-dialog-1280x800');
+
+    // `datetime-local` values in the browser's own time zone.
+    const [inTwoHours, inOneHour] = await page.evaluate(() =>
+      [2, 1].map((hours) => {
+        const date = new Date(Date.now() + hours * 3600_000);
+        return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      }),
+    );
+    await dialog.getByLabel('Start at').fill(inTwoHours!);
+    await dialog.getByLabel('Stop at (optional)').fill(inOneHour!);
+    await dialog.getByRole('button', { name: 'Schedule' }).click();
+    await dialog.getByText('The stop time must be after the start time.').waitFor();
+    await dialog.getByLabel('Stop at (optional)').fill('');
+    await dialog.getByRole('button', { name: 'Schedule' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    await page.getByRole('heading', { name: 'Welcome series Scheduled' }).waitFor();
+    expect(await stat(page, 'Scheduled for').textContent()).not.toBe('—');
+    expect(await page.getByRole('button', { name: 'Start' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('heading', { name: 'Welcome series Stopped' }).waitFor();
+  });
+
   it('has no horizontal page scroll at phone width (390×844)', async () => {
     const page = await openPage('phone', { width: 390, height: 844 });
     await signInWithLink(page, '/campaigns');

@@ -18,15 +18,16 @@ import { useLiveCampaign } from '../live';
 import { Link, navigate } from '../router';
 import { ErrorMessage, Progress, StatusBadge } from '../components/CampaignBits';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { ScheduleDialog } from '../components/ScheduleDialog';
 
-type Action = 'start' | 'stop' | 'resume' | 'retry';
+type Action = 'start' | 'schedule' | 'stop' | 'resume' | 'retry';
 
 /** What each status allows (the server's transition table, src/campaigns/status.ts). */
 function allowedActions(campaign: CampaignRowFragment): { actions: Action[]; deletable: boolean } {
   const failed = campaign.stats.messagesErrored > 0;
   switch (campaign.status) {
     case 'DRAFT':
-      return { actions: ['start'], deletable: true };
+      return { actions: ['start', 'schedule'], deletable: true };
     case 'SCHEDULED':
       return { actions: ['stop'], deletable: true };
     case 'IN_PROGRESS':
@@ -40,7 +41,7 @@ function allowedActions(campaign: CampaignRowFragment): { actions: Action[]; del
   }
 }
 
-const ACTION_LABELS: Record<Action, string> = { start: 'Start', stop: 'Stop', resume: 'Resume', retry: 'Retry failed' };
+const ACTION_LABELS: Record<Action, string> = { start: 'Start', schedule: 'Schedule', stop: 'Stop', resume: 'Resume', retry: 'Retry failed' };
 
 /** Messages per second over the last ~10 s of live events, and the time left at that rate. */
 function useSendRate(campaign: CampaignRowFragment | undefined): { rate: number | null; etaSeconds: number | null } {
@@ -75,6 +76,8 @@ export function CampaignPage({ id }: { id: string }) {
   const [actionError, setActionError] = useState<string | null>(null);
   const [actionNote, setActionNote] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  const [scheduling, setScheduling] = useState(false);
+  const [scheduleError, setScheduleError] = useState<string | null>(null);
   const [, start] = useMutation(StartCampaignDocument);
   const [, stop] = useMutation(StopCampaignDocument);
   const [, resume] = useMutation(ResumeCampaignDocument);
@@ -99,7 +102,17 @@ export function CampaignPage({ id }: { id: string }) {
     );
   }
 
-  const run = async (action: Action) => {
+  const schedule = async (scheduledFor: Date, stopAt: Date | null) => {
+    setBusy(true);
+    const response = await start({ id, scheduledFor: scheduledFor.toISOString(), stopAt: stopAt?.toISOString() ?? null });
+    setBusy(false);
+    const payload = response.data?.startCampaign;
+    // A refused time keeps the dialog open with its input and the API's words.
+    if (payload?.__typename === 'StartCampaignPayload') setScheduling(false);
+    else setScheduleError(response.error?.message ?? (payload && 'message' in payload ? payload.message : 'Scheduling failed.'));
+  };
+
+  const run = async (action: Exclude<Action, 'schedule'>) => {
     setBusy(true);
     setActionError(null);
     setActionNote(null);
@@ -137,7 +150,17 @@ export function CampaignPage({ id }: { id: string }) {
         </h1>
         <div className="actions">
           {actions.map((action) => (
-            <button key={action} type="button" className={action === 'start' ? 'primary' : undefined} disabled={busy} onClick={() => run(action)}>
+            <button
+              key={action}
+              type="button"
+              className={action === 'start' ? 'primary' : undefined}
+              disabled={busy}
+              onClick={() => {
+                if (action !== 'schedule') return run(action);
+                setScheduleError(null);
+                setScheduling(true);
+              }}
+            >
               {ACTION_LABELS[action]}
             </button>
           ))}
@@ -190,6 +213,15 @@ export function CampaignPage({ id }: { id: string }) {
         <pre className="message">{details.messageTemplate.text}</pre>
       </div>
 
+      {scheduling && (
+        <ScheduleDialog
+          campaignName={campaign.name}
+          busy={busy}
+          error={scheduleError}
+          onSchedule={schedule}
+          onCancel={() => setScheduling(false)}
+        />
+      )}
       {confirming && (
         <ConfirmDialog
           title={`Delete campaign “${campaign.name}”?`}
