@@ -10,6 +10,7 @@ import { startTestApp, TEST_SECRET, type TestApp } from './helpers/app.js';
 import { signServerToken } from '../src/auth/tokens.js';
 import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { userCampaign } from './helpers/delivery-checks.js';
+import { createSegment } from './helpers/delivery-extra.js';
 import { ensureDashboardBuilt, hasHorizontalPageScroll, launchChromium, screenshot } from './helpers/browser.js';
 
 let t: TestApp;
@@ -141,6 +142,24 @@ describe('signing in', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/refused/i);
     expect(await page.evaluate(() => sessionStorage.getItem('beacon.token'))).toBeNull();
+  });
+});
+
+describe('segments and users', () => {
+  it('lists the segments and finds a user by id', async () => {
+    await createSegment(t, { name: 'Everyone', type: 'USER', allUsers: true });
+    const page = await openPage('segments-users');
+    await signInWithLink(page, '/campaigns');
+    await page.getByRole('link', { name: 'Segments', exact: true }).click();
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'Everyone' }).getByText('Users').waitFor();
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('cell', { name: 'Ann', exact: true }).waitFor();
+    await page.getByLabel('User id').fill('bob');
+    await page.getByRole('cell', { name: 'Ann', exact: true }).waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'Bob', exact: true }).waitFor();
+    await page.getByLabel('User id').fill('nobody');
+    await page.getByText('No users found.').waitFor();
   });
 });
 
