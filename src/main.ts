@@ -2,6 +2,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { loadConfig, ConfigError } from './config.js';
 import { startApp } from './app.js';
+import { dashboardSignInLink } from './auth/tokens.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
     deliveryLanes: config.deliveryLanes,
     ms: Date.now() - started,
   });
+  // Local use on the embedded database: a ready sign-in link (12 h token) saves a step.
+  if (app.db.embedded && app.api) {
+    app.logger.info('dashboard sign-in link', { url: await dashboardSignInLink(app.apiSecret, `http://localhost:${app.api.port}`) });
+  }
   // A second signal during the shutdown ends the process at once (the handlers are `once`).
   const shutdown = (signal: string) => {
     const since = Date.now();

@@ -54,6 +54,8 @@ export interface HttpEdgeOptions {
   /** Whether the database answers (GET /healthz). */
   ping: () => Promise<boolean>;
   logger: Logger;
+  /** Answers a GET/HEAD outside /graphql and /healthz when it has a file for it (the dashboard); false to pass it on. */
+  serveFiles?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 class Refusal {
@@ -159,7 +161,7 @@ async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState,
 }
 
 /**
- * The Node request handler: /healthz, GraphiQL's files, then /graphql through the checks
+ * The Node request handler: /healthz, GraphiQL's files, the dashboard's files, then /graphql through the checks
  * above. Register it for `checkContinue` too: a client that sends `Expect: 100-continue`
  * is then told to send its body only once it has been admitted.
  */
@@ -176,6 +178,7 @@ export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessa
     if (path.startsWith(GRAPHIQL_ASSETS_PATH) && (req.method === 'GET' || req.method === 'HEAD')) {
       return sendGraphiQLAsset(path.slice(GRAPHIQL_ASSETS_PATH.length), res);
     }
+    if (options.serveFiles && (await options.serveFiles(req, res))) return;
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
       if (expectsContinue(req)) res.writeContinue();
       return yoga.handle(req, res) as Promise<void>;

@@ -14,6 +14,7 @@ import { createHttpHandler, type ServerContext } from './http-edge.js';
 import { useInputGuards } from './input-guards.js';
 import { requestIdOf, useRequestId } from './request-id.js';
 import { schema } from './schema.js';
+import { dashboardFiles } from './dashboard-files.js';
 import { startWsServer } from './ws-server.js';
 import type { AppServices, Context } from './context.js';
 
@@ -49,7 +50,7 @@ export async function startApiServer(services: AppServices & { apiSecret: string
     }),
   });
 
-  const handler = createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger });
+  const handler = createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger, serveFiles: dashboardFiles() });
   const httpServer: Server = createServer(handler).on('checkContinue', handler);
   const wsServer = startWsServer(httpServer, yoga, apiSecret, shared.logger);
 

@@ -1,0 +1,60 @@
+import { Link, matchPath, usePath } from '../router';
+import { CampaignsPage } from '../pages/Campaigns';
+import { CampaignPage } from '../pages/Campaign';
+import { NewCampaignPage } from '../pages/NewCampaign';
+import { SegmentsPage } from '../pages/Segments';
+import { UsersPage } from '../pages/Users';
+
+const SECTIONS = [
+  { to: '/campaigns', label: 'Campaigns' },
+  { to: '/segments', label: 'Segments' },
+  { to: '/users', label: 'Users' },
+] as const;
+
+/** The page for a path; unknown paths say so rather than showing an empty screen. */
+function Page({ path }: { path: string }) {
+  if (path === '/' || matchPath('/campaigns', path)) return <CampaignsPage />;
+  if (matchPath('/campaigns/new', path)) return <NewCampaignPage />;
+  const campaign = matchPath('/campaigns/:id', path);
+  if (campaign) return <CampaignPage id={campaign.id!} />;
+  if (matchPath('/segments', path)) return <SegmentsPage />;
+  if (matchPath('/users', path)) return <UsersPage />;
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        Nothing lives at <code>{path}</code>. <Link to="/campaigns">Go to the campaigns</Link>.
+      </p>
+    </section>
+  );
+}
+
+/** Navigation and the current page, for a signed-in person. */
+export function Shell({ onSignOut }: { onSignOut: () => void }) {
+  const path = usePath();
+  const current = path === '/' ? '/campaigns' : path;
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <span className="brand">Beacon</span>
+        <nav aria-label="Main">
+          {SECTIONS.map((section) => (
+            <Link
+              key={section.to}
+              to={section.to}
+              aria-current={current === section.to || current.startsWith(`${section.to}/`) ? 'page' : undefined}
+            >
+              {section.label}
+            </Link>
+          ))}
+        </nav>
+        <button type="button" className="link-button" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <main className="content">
+        <Page path={path} />
+      </main>
+    </div>
+  );
+}

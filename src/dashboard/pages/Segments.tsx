@@ -1,0 +1,60 @@
+import { useState } from 'react';
+import { useQuery } from 'urql';
+import { SegmentListDocument } from '../generated/graphql';
+import { formatCount, formatDateTime } from '../format';
+import { ErrorMessage } from '../components/CampaignBits';
+
+const PAGE_SIZE = 50;
+
+/** The segments, newest last (the API's default order), paged forward. */
+export function SegmentsPage() {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [result] = useQuery({ query: SegmentListDocument, variables: { first: PAGE_SIZE, after: cursors[cursors.length - 1] ?? null } });
+  const connection = result.data?.segments;
+  return (
+    <section>
+      <h1>Segments</h1>
+      {result.error && <ErrorMessage title="Could not load the segments." error={result.error} />}
+      {!connection && !result.error && <p className="muted" role="status">Loading segments…</p>}
+      {connection?.edges.length === 0 && <div className="empty"><p>No segments yet.</p></div>}
+      {connection && connection.edges.length > 0 && (
+        <>
+          <table className="table">
+            <caption className="visually-hidden">Segments</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">In use</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {connection.edges.map(({ node }) => (
+                <tr key={node.id}>
+                  <td data-label="Name">{node.name}</td>
+                  <td data-label="Type">{node.type === 'USER' ? 'Users' : 'Channels'}</td>
+                  <td data-label="In use">{node.inUse ? 'In use' : '—'}</td>
+                  <td data-label="Created">{formatDateTime(node.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <nav className="pager" aria-label="Pages">
+            <span className="muted">{formatCount(connection.totalCount)} segments</span>
+            <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+              Previous page
+            </button>
+            <button
+              type="button"
+              disabled={!connection.pageInfo.hasNextPage}
+              onClick={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+            >
+              Next page
+            </button>
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}
