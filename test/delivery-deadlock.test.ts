@@ -77,6 +77,43 @@ describe.skipIf(pglite)('deleteUsers during delivery', () => {
     expect((byStatus.SENT ?? 0) + (byStatus.SKIPPED ?? 0)).toBe(3000);
   }, 120_000);
 
+  test('lanes that run out while deleteUsers holds the last PENDING rows still complete the campaign', async () => {
+    const count = 1000;
+    await seedUsers(t, 'tail', count);
+    const id = await createCampaign(t, {
+      name: 'Tail',
+      senderId: 'tail-sender',
+      userIds: Array.from({ length: count }, (_, i) => `tail-${i + 1}`),
+      createChannels: true,
+      channelTemplate: { type: 'messaging' },
+      messageTemplate: { text: 'Hi' },
+    });
+    await startCampaign(t, id);
+    await waitForCampaign(t, id, (c) => c.stats.recipientsTotal === count);
+    // What deleteUsers does, held open: lock the users' recipient rows first (delivery's lock
+    // order), so the lanes skip them and run out of rows they can claim. The lanes claim in
+    // id order, so the last ids are still PENDING here.
+    const client = await t.app.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ user_id: string }>(
+        `SELECT user_id FROM recipients WHERE campaign_id = $1 AND status = 'PENDING' ORDER BY id DESC LIMIT 3 FOR UPDATE SKIP LOCKED`,
+        [id],
+      );
+      expect(rows).toHaveLength(3);
+      await waitForCampaign(t, id, (c) => c.stats.messagesSent === count - 3);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // every lane has found nothing to claim by now
+      await client.query('DELETE FROM users WHERE id = ANY($1::text[])', [rows.map((r) => r.user_id)]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // Before, every lane had ended: the three rows stayed PENDING and the campaign IN_PROGRESS.
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED', 10_000);
+    expect(done.stats).toMatchObject({ messagesSent: count - 3, pending: 0 });
+    expect(await t.app.db.prisma.recipient.count({ where: { campaignId: id, status: 'SKIPPED' } })).toBe(3);
+  }, 60_000);
+
   test('an interactive transaction aborted by a deadlock runs again and succeeds', async () => {
     await t.app.db.prisma.user.createMany({ data: [{ id: 'lock-a' }, { id: 'lock-b' }] });
     let attempts = 0;

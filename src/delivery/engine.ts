@@ -14,6 +14,7 @@
  * checks before it begins and otherwise finishes its one transaction. A lost database
  * connection is ridden out in place (reconnect.ts): the step runs again once it answers.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { reportTransition, transitionCampaign, type CampaignAction, type TransitionHooks } from '../campaigns/status.js';
@@ -107,11 +108,23 @@ interface Lane {
   plan: DeliveryPlan | null;
   /** The claim cursor (see deliverBatch). */
   after: string | null;
+  /** Rounds in a row that found PENDING rows but could claim none (see deliverStep). */
+  idle: number;
 }
+
+/**
+ * A lane that can claim nothing while PENDING rows remain looks again this often, this many
+ * times, before it ends: the rows may be held by another lane's batch (which then completes
+ * the campaign itself) or by a short transaction of the API (deleteUsers locks its users'
+ * recipient rows, which stay PENDING with the user gone). Were every lane to end while such
+ * a transaction held the last rows, nobody would complete the campaign.
+ */
+const IDLE_LOOK_MS = 250;
+const IDLE_LOOKS = 8;
 
 /** campaign.deliver: one lane, a step per batch. */
 export async function runDeliver(deps: EngineDeps, campaignId: string, job: JobControl): Promise<JobOutcome> {
-  const lane: Lane = { campaignId, plan: null, after: null };
+  const lane: Lane = { campaignId, plan: null, after: null, idle: 0 };
   for (;;) {
     // Each step retries on its own, so the reconnect window counts from a step's first failure.
     const outcome = await reconnecting(deps, job, { job: 'campaign.deliver', campaignId }, () => deliverStep(deps, lane, job));
@@ -148,9 +161,18 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
     // Nothing left that this lane can claim. Complete only when no PENDING row remains
     // (rows claimed by other lanes are still PENDING until those commit; the last lane
     // to commit completes the campaign).
-    await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, { recipients: { none: { status: 'PENDING' } } });
-    return 'done';
+    if (await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, { recipients: { none: { status: 'PENDING' } } })) return 'done';
+    const pending = await deps.prisma.recipient.count({ where: { campaignId, status: 'PENDING' } });
+    if (pending === 0 || lane.idle >= IDLE_LOOKS) return 'done'; // completed by another lane, or stopped
+    lane.idle += 1;
+    try {
+      await sleep(IDLE_LOOK_MS, undefined, { signal: job.signal });
+    } catch {
+      return 'interrupted';
+    }
+    return 'more';
   }
+  lane.idle = 0;
   deps.logger.debug('batch delivered', { campaignId, claimed: result.claimed, sent: result.sent, errored: result.errored, skipped: result.skipped });
   deps.hooks.changed(campaignId, 'IN_PROGRESS');
   await job.touch();
