@@ -102,6 +102,8 @@ describe('campaign editor', () => {
     await page.getByLabel('Name', { exact: true }).fill('Broken template');
     await page.getByLabel('Sender', { exact: true }).fill('ann');
     await page.getByRole('button', { name: 'Ann (ann)' }).click();
+    // The matches close once one is chosen.
+    await page.getByRole('button', { name: 'Ann (ann)' }).waitFor({ state: 'detached' });
     await page.getByLabel('User ids').fill('bob');
     await page.getByLabel('Message', { exact: true }).fill('Hi {{ process.exit(1) }}');
     await page.getByRole('button', { name: 'Save' }).click();

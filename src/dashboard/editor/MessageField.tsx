@@ -42,6 +42,9 @@ export function MessageField(props: { value: string; onChange: (text: string) =>
         value={props.value}
         onChange={(event) => props.onChange(event.target.value)}
       />
+      <div id={`${id}-errors`}>
+        <FieldErrors errors={props.errors} />
+      </div>
       <div className="choice-row">
         <label htmlFor={`${id}-variable`}>Insert variable</label>
         <select
@@ -60,9 +63,6 @@ export function MessageField(props: { value: string; onChange: (text: string) =>
             </optgroup>
           ))}
         </select>
-      </div>
-      <div id={`${id}-errors`}>
-        <FieldErrors errors={props.errors} />
       </div>
     </div>
   );

@@ -25,7 +25,9 @@ export function SenderField(props: { value: Sender | null; onChange: (sender: Se
     variables: { filter: { $or: [{ id: { $autocomplete: query } }, { name: { $autocomplete: query } }] }, first: MATCHES },
     pause: query === '',
   });
-  const matches = query === '' ? [] : (result.data?.users.edges.map((edge) => edge.node) ?? []);
+  // An emptied box (or a pick) closes the matches at once, not after the debounce.
+  const open = query !== '' && search.trim() !== '';
+  const matches = open ? (result.data?.users.edges.map((edge) => edge.node) ?? []) : [];
   return (
     <div className="field">
       <label htmlFor={id}>Sender</label>
@@ -42,7 +44,7 @@ export function SenderField(props: { value: Sender | null; onChange: (sender: Se
         value={search}
         onChange={(event) => setSearch(event.target.value)}
       />
-      {query !== '' && (
+      {open && (
         <div className="matches" aria-live="polite">
           {result.fetching && matches.length === 0 && <span className="muted">Searching…</span>}
           {result.error && <span className="field-error">Search failed: {result.error.message}</span>}

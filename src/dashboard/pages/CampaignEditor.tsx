@@ -115,7 +115,7 @@ function CampaignEditor(props: { title: string; id?: string; initial: EditorForm
           </TextField>
           <TextField id={`${ids}-mode`} label="Sender mode" errors={errorsOf('senderMode')}>
             <select id={`${ids}-mode`} value={form.senderMode} onChange={(e) => set({ senderMode: e.target.value as EditorForm['senderMode'] })}>
-              <option value="">Default (joins new channels only)</option>
+              <option value="">Default (new channels only)</option>
               <option value="INCLUDE">Include</option>
               <option value="EXCLUDE">Exclude</option>
             </select>
