@@ -1,7 +1,7 @@
 import { Link, matchPath, usePath } from '../router';
 import { CampaignsPage } from '../pages/Campaigns';
 import { CampaignPage } from '../pages/Campaign';
-import { NewCampaignPage } from '../pages/NewCampaign';
+import { EditCampaignPage, NewCampaignPage } from '../pages/CampaignEditor';
 import { SegmentsPage } from '../pages/Segments';
 import { UsersPage } from '../pages/Users';
 
@@ -15,6 +15,8 @@ const SECTIONS = [
 function Page({ path }: { path: string }) {
   if (path === '/' || matchPath('/campaigns', path)) return <CampaignsPage />;
   if (matchPath('/campaigns/new', path)) return <NewCampaignPage />;
+  const editing = matchPath('/campaigns/:id/edit', path);
+  if (editing) return <EditCampaignPage id={editing.id!} />;
   const campaign = matchPath('/campaigns/:id', path);
   if (campaign) return <CampaignPage id={campaign.id!} />;
   if (matchPath('/segments', path)) return <SegmentsPage />;

@@ -164,6 +164,11 @@ export function CampaignPage({ id }: { id: string }) {
               {ACTION_LABELS[action]}
             </button>
           ))}
+          {(campaign.status === 'DRAFT' || campaign.status === 'SCHEDULED') && (
+            <Link to={`/campaigns/${encodeURIComponent(id)}/edit`} className="button">
+              Edit
+            </Link>
+          )}
           {deletable && (
             <button type="button" className="danger" disabled={busy} onClick={() => setConfirming(true)}>
               Delete
