@@ -110,7 +110,8 @@ function required<T>(value: T | null | undefined, path: string, what: string): T
   return value;
 }
 
-function checkMessageTemplate(input: MessageTemplateInput, path: string): MessageTemplate {
+/** Checks a message template (text parses as a template), paths under `path`. */
+export function checkMessageTemplate(input: MessageTemplateInput, path: string): MessageTemplate {
   const textPath = `${path}.text`;
   const text = checkString(required(input.text, textPath, ''), textPath, MAX_MESSAGE_TEXT);
   validateTemplate(text, textPath);
@@ -121,7 +122,8 @@ function checkMessageTemplate(input: MessageTemplateInput, path: string): Messag
   };
 }
 
-function checkChannelTemplate(input: ChannelTemplateInput, path: string): ChannelTemplate {
+/** Checks a channel template (id parses as a template of id characters), paths under `path`. */
+export function checkChannelTemplate(input: ChannelTemplateInput, path: string): ChannelTemplate {
   const type = checkString(required(input.type, `${path}.type`, ''), `${path}.type`, 64, CHANNEL_TYPE_PATTERN, 'lower-case letters, digits, _ and -');
   let id: string | null = null;
   if (input.id != null) {

@@ -167,7 +167,7 @@ const MessageTemplateInput = builder.inputType('MessageTemplateInput', {
   }),
 });
 
-const ChannelTemplateInput = builder.inputType('ChannelTemplateInput', {
+export const ChannelTemplateInput = builder.inputType('ChannelTemplateInput', {
   description: 'The channel a campaign posts into for each recipient.',
   fields: (t) => ({
     type: t.string({ required: true, description: 'Channel type (lower-case letters, digits, _ and -).' }),

@@ -56,6 +56,39 @@ export async function loadPeople(db: Db, ids: readonly string[]): Promise<Map<st
   return new Map(rows.map((row) => [row.id, row]));
 }
 
+/** What a plan is built from: a saved campaign row, or an unsaved draft (previews). */
+export interface PlanSource {
+  campaignId: string;
+  sender: TemplatePerson | null;
+  senderMode: 'EXCLUDE' | 'INCLUDE' | null;
+  createChannels: boolean;
+  messageTemplate: CampaignRow['message_template'];
+  channelTemplate: CampaignRow['channel_template'];
+}
+
+/** Compiles a plan (template errors are VALIDATION at `messageTemplate.text` / `channelTemplate.id` under `path`). */
+export function buildDeliveryPlan(source: PlanSource, path = ''): DeliveryPlan {
+  const at = (key: string) => (path ? `${path}.${key}` : key);
+  const template = source.channelTemplate;
+  const channelId = template?.id ? compileTemplate(template.id, at('channelTemplate.id')) : null;
+  return {
+    campaignId: source.campaignId,
+    sender: source.sender,
+    senderMode: source.senderMode,
+    createChannels: source.createChannels,
+    channel: {
+      type: template?.type ?? DEFAULT_CHANNEL_TYPE,
+      id: channelId,
+      perRecipient: channelId === null || channelId.paths.some((p) => p === 'user.id' || p === 'receiver.id'),
+      members: (template?.members ?? []).filter((m) => source.senderMode !== 'EXCLUDE' || m !== source.sender?.id),
+      custom: template?.custom ?? {},
+    },
+    text: compileTemplate(source.messageTemplate.text, at('messageTemplate.text')),
+    attachments: source.messageTemplate.attachments ?? [],
+    custom: source.messageTemplate.custom ?? {},
+  };
+}
+
 /** Builds the plan of one campaign, or null when it does not exist. */
 export async function loadDeliveryPlan(db: Db, campaignId: string): Promise<DeliveryPlan | null> {
   const rows = await db.$queryRaw<CampaignRow[]>`
@@ -64,22 +97,12 @@ export async function loadDeliveryPlan(db: Db, campaignId: string): Promise<Deli
   const row = rows[0];
   if (!row) return null;
   const sender = row.sender_id ? ((await loadPeople(db, [row.sender_id])).get(row.sender_id) ?? null) : null;
-  const template = row.channel_template;
-  const channelId = template?.id ? compileTemplate(template.id, 'channelTemplate.id') : null;
-  return {
+  return buildDeliveryPlan({
     campaignId: row.id,
     sender,
     senderMode: row.sender_mode,
     createChannels: row.create_channels,
-    channel: {
-      type: template?.type ?? DEFAULT_CHANNEL_TYPE,
-      id: channelId,
-      perRecipient: channelId === null || channelId.paths.some((path) => path === 'user.id' || path === 'receiver.id'),
-      members: (template?.members ?? []).filter((m) => row.sender_mode !== 'EXCLUDE' || m !== row.sender_id),
-      custom: template?.custom ?? {},
-    },
-    text: compileTemplate(row.message_template.text, 'messageTemplate.text'),
-    attachments: row.message_template.attachments ?? [],
-    custom: row.message_template.custom ?? {},
-  };
+    messageTemplate: row.message_template,
+    channelTemplate: row.channel_template,
+  });
 }

@@ -10,6 +10,8 @@ import '../filters/typed.js';
 import '../segments/schema.js';
 import '../campaigns/schema.js';
 import '../campaigns/test-send.schema.js';
+import '../campaigns/timeline.schema.js';
+import '../campaigns/preview.schema.js';
 import '../campaigns/lifecycle.schema.js';
 import '../recipients/schema.js';
 import '../events/campaign-updated.schema.js';

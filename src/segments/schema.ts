@@ -10,6 +10,7 @@ import {
   addSegmentTargets,
   createSegment,
   deleteSegment,
+  draftAudienceSize,
   segmentOrderBy,
   segmentWhere,
   removeSegmentTargets,
@@ -72,6 +73,26 @@ builder.queryFields((t) => ({
     },
     SegmentConnection,
   ),
+  segmentAudienceSize: t.int({
+    description:
+      'The audience size an unsaved segment rule would have (an editor shows it while typing): the same audience query and the same checks as createSegment — ' +
+      'at most one rule, the filter within its size budget — and VALIDATION errors name the argument (`filter.$or[1].age`). Writes nothing; bounded by the API statement timeout (TIMEOUT).',
+    args: {
+      type: t.arg({ type: SegmentType, required: true, description: 'USER or CHANNEL.' }),
+      filter: t.arg({ type: 'JSON', description: 'Rule: operator filter over users or channels.' }),
+      allUsers: t.arg.boolean({ description: 'Rule: every user (USER).' }),
+      allSenderChannels: t.arg.boolean({ description: 'Rule: every channel senderId is a member of (CHANNEL).' }),
+      senderId: t.arg.id({ description: 'The campaign sender allSenderChannels counts for; without one that rule counts 0. VALIDATION when unknown.' }),
+    },
+    resolve: (_root, args, ctx) =>
+      draftAudienceSize(ctx.prisma, {
+        type: args.type,
+        filter: args.filter,
+        allUsers: args.allUsers,
+        allSenderChannels: args.allSenderChannels,
+        senderId: args.senderId == null ? null : String(args.senderId),
+      }),
+  }),
 }));
 
 interface SegmentResult {

@@ -69,22 +69,22 @@ function checkDescription(description: string | null, path: string): string | nu
 
 /**
  * Checks the rules of a segment of `type`: each rule fits the type, at most one is set,
- * and the filter compiles exactly as in the users/channels queries, at `input.filter`.
+ * and the filter compiles exactly as in the users/channels queries, at `<prefix>filter`.
  */
-function checkRules(type: SegmentKind, rules: Rules): void {
-  if (type === 'CHANNEL' && rules.allUsers) throw new ValidationError('allUsers applies to USER segments only', 'input.allUsers');
+function checkRules(type: SegmentKind, rules: Rules, prefix = 'input.'): void {
+  if (type === 'CHANNEL' && rules.allUsers) throw new ValidationError('allUsers applies to USER segments only', `${prefix}allUsers`);
   if (type === 'USER' && rules.allSenderChannels) {
-    throw new ValidationError('allSenderChannels applies to CHANNEL segments only', 'input.allSenderChannels');
+    throw new ValidationError('allSenderChannels applies to CHANNEL segments only', `${prefix}allSenderChannels`);
   }
   const set = [rules.filter != null && 'filter', rules.allUsers && 'allUsers', rules.allSenderChannels && 'allSenderChannels'].filter(
     (name): name is string => typeof name === 'string',
   );
   if (set.length > 1) {
-    throw new ValidationError(`A segment has at most one rule, but ${set.join(' and ')} are set`, set.map((name) => `input.${name}`));
+    throw new ValidationError(`A segment has at most one rule, but ${set.join(' and ')} are set`, set.map((name) => `${prefix}${name}`));
   }
   if (rules.filter != null) {
-    compileJsonFilter(audienceEntity(type), rules.filter, 'input.filter');
-    checkJsonObject(rules.filter, 'input.filter', MAX_FILTER_BYTES);
+    compileJsonFilter(audienceEntity(type), rules.filter, `${prefix}filter`);
+    checkJsonObject(rules.filter, `${prefix}filter`, MAX_FILTER_BYTES);
   }
 }
 
@@ -202,6 +202,32 @@ export async function removeSegmentTargets(prisma: PrismaClient, segmentId: stri
 /** The audience size now (also stored as cachedSize). */
 export function segmentSize(prisma: PrismaClient, segment: AudienceRule): Promise<number> {
   return storeSize(prisma, segment);
+}
+
+/** An unsaved segment rule: what an editor has typed so far. */
+export interface RuleDraft {
+  type: SegmentKind;
+  filter?: unknown;
+  allUsers?: boolean | null;
+  allSenderChannels?: boolean | null;
+  /** The sender allSenderChannels counts the channels of; without one that rule counts 0. */
+  senderId?: string | null;
+}
+
+/**
+ * The audience size an unsaved rule would have (no explicit targets: a draft has none),
+ * through the same audience SQL and the same checks as createSegment, errors at the
+ * argument names (`filter.$or[1].age`). Reads only.
+ */
+export async function draftAudienceSize(prisma: PrismaClient, draft: RuleDraft): Promise<number> {
+  const rules: Rules = { filter: draft.filter ?? null, allUsers: draft.allUsers ?? false, allSenderChannels: draft.allSenderChannels ?? false };
+  checkRules(draft.type, rules, '');
+  const senderId = draft.senderId ?? null;
+  if (senderId !== null && !(await prisma.user.findUnique({ where: { id: senderId }, select: { id: true } }))) {
+    throw new ValidationError(`User ${senderId} does not exist`, 'senderId');
+  }
+  // The empty id matches no segment_targets row: the explicit branch adds nothing.
+  return countAudience(prisma, { id: '', type: draft.type, ...rules }, { senderId });
 }
 
 /** Whether targetId is in the segment's live audience; NOT_FOUND for an unknown segment. */
