@@ -83,6 +83,8 @@ describe('recipients', () => {
     await page.getByRole('heading', { name: 'Mixed Completed' }).waitFor();
     await section.getByText('32 recipients').waitFor();
     const rows = section.getByRole('table', { name: 'Recipients' }).getByRole('row');
+    // Refetched as the campaign finished: none left pending.
+    await rows.getByText('Pending', { exact: true }).first().waitFor({ state: 'detached' });
     expect(await rows.count()).toBe(1 + 25);
     await screenshot(page, 'campaign-recipients-1280x800');
 

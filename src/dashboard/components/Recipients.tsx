@@ -21,26 +21,32 @@ export const RECIPIENT_STATUS_LABELS: Record<RecipientStatus, string> = {
 };
 const RECIPIENT_STATUSES = Object.keys(RECIPIENT_STATUS_LABELS) as RecipientStatus[];
 
-/** Calls `refresh` when `version` changes, at most once every REFRESH_MS (trailing call kept). */
-function useThrottledRefresh(version: string, refresh: () => void): void {
+/**
+ * Calls `refresh` when `counters` change, at most once every REFRESH_MS (the last change is
+ * never dropped), and at once when `status` changes: a campaign that just completed should
+ * not show its recipients pending for another two seconds.
+ */
+function useThrottledRefresh(status: string, counters: string, refresh: () => void): void {
   const last = useRef(0);
-  // The version the table was fetched for needs no refresh.
-  const fetchedFor = useRef(version);
+  // What the table was fetched for needs no refresh.
+  const fetchedFor = useRef({ status, counters });
   const latest = useRef(refresh);
   latest.current = refresh;
   useEffect(() => {
-    if (version === fetchedFor.current) return;
-    const wait = Math.max(0, last.current + REFRESH_MS - Date.now());
+    const fetched = fetchedFor.current;
+    if (status === fetched.status && counters === fetched.counters) return;
+    const wait = status === fetched.status ? Math.max(0, last.current + REFRESH_MS - Date.now()) : 0;
     const timer = window.setTimeout(() => {
       last.current = Date.now();
-      fetchedFor.current = version;
+      fetchedFor.current = { status, counters };
       latest.current();
     }, wait);
     return () => window.clearTimeout(timer);
-  }, [version]);
+  }, [status, counters]);
 }
 
-export function Recipients({ campaignId, version }: { campaignId: string; version: string }) {
+/** `status` and `counters` of the live campaign: the table refreshes as they change. */
+export function Recipients({ campaignId, status: campaignStatus, counters }: { campaignId: string; status: string; counters: string }) {
   const ids = useId();
   const [status, setStatus] = useState<RecipientStatus | ''>('');
   // Cursors of the pages before the current one; the last is the current page's `after`.
@@ -50,7 +56,7 @@ export function Recipients({ campaignId, version }: { campaignId: string; versio
     query: CampaignRecipientsDocument,
     variables: { id: campaignId, filter: status ? { status: { eq: status } } : null, sort: SORT, first: PAGE_SIZE, after },
   });
-  useThrottledRefresh(version, () => reexecute({ requestPolicy: 'network-only' }));
+  useThrottledRefresh(campaignStatus, counters, () => reexecute({ requestPolicy: 'network-only' }));
 
   const connection = result.data?.campaign?.recipients;
   return (

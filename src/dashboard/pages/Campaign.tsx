@@ -215,7 +215,11 @@ export function CampaignPage({ id }: { id: string }) {
         <pre className="message">{details.messageTemplate.text}</pre>
       </div>
 
-      <Recipients campaignId={id} version={`${campaign.status} ${stats.recipientsTotal} ${stats.pending} ${stats.messagesErrored} ${stats.usersRead}`} />
+      <Recipients
+        campaignId={id}
+        status={campaign.status}
+        counters={`${stats.recipientsTotal} ${stats.pending} ${stats.messagesErrored} ${stats.usersRead}`}
+      />
       <TestSend campaignId={id} />
 
       {scheduling && (
