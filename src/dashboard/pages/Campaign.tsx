@@ -1,6 +1,6 @@
 /**
  * One campaign: header with the actions its status allows (absent, not disabled, when not
- * allowed), live stats with send rate and time to finish.
+ * allowed), live stats with send rate and time to finish, its recipients and a test send.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
@@ -19,6 +19,8 @@ import { Link, navigate } from '../router';
 import { ErrorMessage, Progress, StatusBadge } from '../components/CampaignBits';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ScheduleDialog } from '../components/ScheduleDialog';
+import { Recipients } from '../components/Recipients';
+import { TestSend } from '../components/TestSend';
 
 type Action = 'start' | 'schedule' | 'stop' | 'resume' | 'retry';
 
@@ -217,6 +219,13 @@ export function CampaignPage({ id }: { id: string }) {
         <h2>Message</h2>
         <pre className="message">{details.messageTemplate.text}</pre>
       </div>
+
+      <Recipients
+        campaignId={id}
+        status={campaign.status}
+        counters={`${stats.recipientsTotal} ${stats.pending} ${stats.messagesErrored} ${stats.usersRead}`}
+      />
+      <TestSend campaignId={id} />
 
       {scheduling && (
         <ScheduleDialog

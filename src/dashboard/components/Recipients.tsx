@@ -1,0 +1,149 @@
+/**
+ * The campaign page's Recipients: who the campaign reached and how, filtered by status and
+ * paged. Refreshed when the live counters change, at most every 2 s: a running campaign
+ * changes them four times a second and the table need not follow each step.
+ */
+import { useEffect, useId, useRef, useState } from 'react';
+import { useQuery } from 'urql';
+import { CampaignRecipientsDocument, type RecipientStatus } from '../generated/graphql';
+import { formatCount, formatDateTime } from '../format';
+import { ErrorMessage } from './CampaignBits';
+
+const PAGE_SIZE = 25;
+const REFRESH_MS = 2000;
+const SORT = [{ field: 'CREATED_AT' as const, direction: 'ASC' as const }];
+
+export const RECIPIENT_STATUS_LABELS: Record<RecipientStatus, string> = {
+  PENDING: 'Pending',
+  SENT: 'Sent',
+  ERRORED: 'Errored',
+  SKIPPED: 'Skipped',
+};
+const RECIPIENT_STATUSES = Object.keys(RECIPIENT_STATUS_LABELS) as RecipientStatus[];
+
+/**
+ * Calls `refresh` when `counters` change, at most once every REFRESH_MS (the last change is
+ * never dropped), and at once when `status` changes: a campaign that just completed should
+ * not show its recipients pending for another two seconds.
+ */
+function useThrottledRefresh(status: string, counters: string, refresh: () => void): void {
+  const last = useRef(0);
+  // What the table was fetched for needs no refresh.
+  const fetchedFor = useRef({ status, counters });
+  const latest = useRef(refresh);
+  latest.current = refresh;
+  useEffect(() => {
+    const fetched = fetchedFor.current;
+    if (status === fetched.status && counters === fetched.counters) return;
+    const wait = status === fetched.status ? Math.max(0, last.current + REFRESH_MS - Date.now()) : 0;
+    const timer = window.setTimeout(() => {
+      last.current = Date.now();
+      fetchedFor.current = { status, counters };
+      latest.current();
+    }, wait);
+    return () => window.clearTimeout(timer);
+  }, [status, counters]);
+}
+
+/** `status` and `counters` of the live campaign: the table refreshes as they change. */
+export function Recipients({ campaignId, status: campaignStatus, counters }: { campaignId: string; status: string; counters: string }) {
+  const ids = useId();
+  const [status, setStatus] = useState<RecipientStatus | ''>('');
+  // Cursors of the pages before the current one; the last is the current page's `after`.
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const after = cursors[cursors.length - 1] ?? null;
+  const [result, reexecute] = useQuery({
+    query: CampaignRecipientsDocument,
+    variables: { id: campaignId, filter: status ? { status: { eq: status } } : null, sort: SORT, first: PAGE_SIZE, after },
+  });
+  useThrottledRefresh(campaignStatus, counters, () => reexecute({ requestPolicy: 'network-only' }));
+
+  const connection = result.data?.campaign?.recipients;
+  return (
+    <section className="card" aria-labelledby={`${ids}-heading`}>
+      <div className="section-header">
+        <h2 id={`${ids}-heading`}>Recipients</h2>
+        <div className="field">
+          <label htmlFor={`${ids}-status`}>Recipient status</label>
+          <select
+            id={`${ids}-status`}
+            value={status}
+            onChange={(event) => {
+              setStatus(event.target.value as RecipientStatus | '');
+              setCursors([null]);
+            }}
+          >
+            <option value="">All</option>
+            {RECIPIENT_STATUSES.map((value) => (
+              <option key={value} value={value}>
+                {RECIPIENT_STATUS_LABELS[value]}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+
+      {result.error && <ErrorMessage title="Could not load the recipients." error={result.error} />}
+      {!connection && !result.error && (
+        <p className="muted" role="status">
+          Loading recipients…
+        </p>
+      )}
+      {connection && connection.edges.length === 0 && (
+        <p className="muted">
+          {status
+            ? `No ${RECIPIENT_STATUS_LABELS[status].toLowerCase()} recipients.`
+            : 'No recipients yet: they are written when delivery begins.'}
+        </p>
+      )}
+      {connection && connection.edges.length > 0 && (
+        <>
+          <table className="table recipients-table">
+            <caption className="visually-hidden">Recipients</caption>
+            <thead>
+              <tr>
+                <th scope="col">User or channel</th>
+                <th scope="col">Status</th>
+                <th scope="col">Sent at</th>
+                <th scope="col">Read at</th>
+                <th scope="col">Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {connection.edges.map(({ node }) => (
+                <tr key={node.id}>
+                  <td data-label="Recipient" className="recipient-target">
+                    {node.channelCid ?? (node.user?.name ? `${node.user.name} (${node.userId})` : (node.userId ?? 'deleted user'))}
+                  </td>
+                  <td data-label="Status">
+                    <span className={`badge badge-recipient-${node.status.toLowerCase()}`}>{RECIPIENT_STATUS_LABELS[node.status]}</span>
+                  </td>
+                  <td data-label="Sent at">{formatDateTime(node.sentAt)}</td>
+                  <td data-label="Read at">{formatDateTime(node.readAt)}</td>
+                  <td data-label="Error" className={node.error ? 'recipient-error' : undefined}>
+                    {node.error ?? '—'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <nav className="pager" aria-label="Recipient pages">
+            <span className="muted">
+              {formatCount(connection.totalCount)} recipient{connection.totalCount === 1 ? '' : 's'}
+            </span>
+            <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+              Previous page
+            </button>
+            <button
+              type="button"
+              disabled={!connection.pageInfo.hasNextPage}
+              onClick={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+            >
+              Next page
+            </button>
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}
