@@ -10,6 +10,7 @@ import { useLiveCampaigns } from '../live';
 import { Link, navigate } from '../router';
 import { useDebounced } from '../debounce';
 import { ErrorMessage, Progress, StatusBadge } from '../components/CampaignBits';
+import { Pager } from '../components/Pager';
 
 const PAGE_SIZE = 25;
 
@@ -165,21 +166,15 @@ export function CampaignsPage() {
               })}
             </tbody>
           </table>
-          <nav className="pager" aria-label="Pages">
-            <span className="muted">
-              {formatCount(connection.totalCount)} campaign{connection.totalCount === 1 ? '' : 's'}
-            </span>
-            <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous page
-            </button>
-            <button
-              type="button"
-              disabled={!connection.pageInfo.hasNextPage}
-              onClick={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
-            >
-              Next page
-            </button>
-          </nav>
+          <Pager
+            label="Pages"
+            total={connection.totalCount}
+            noun={['campaign', 'campaigns']}
+            hasPrevious={cursors.length > 1}
+            hasNext={connection.pageInfo.hasNextPage}
+            onPrevious={() => setCursors(cursors.slice(0, -1))}
+            onNext={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+          />
         </>
       )}
     </section>
