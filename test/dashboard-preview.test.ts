@@ -142,7 +142,7 @@ describe('timeline', () => {
     }
   });
 
-  it('says nothing was sent yet before delivery', async () => {
+  it('says nothing was sent yet before delivery, then draws the bars from the live updates', async () => {
     const id = await createCampaign(t, {
       name: 'Unsent',
       senderId: 'carla-sender',
@@ -154,6 +154,11 @@ describe('timeline', () => {
     const page = await signedIn('timeline-empty', `/campaigns/${id}`);
     await page.getByText('Nothing sent yet: the chart starts with delivery.').waitFor();
     expect(await page.getByRole('img', { name: 'Messages sent over time' }).count()).toBe(0);
+
+    // Started from the page: the chart follows the live subscription without a reload.
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('img', { name: 'Messages sent over time' }).locator('rect').first().waitFor();
+    await page.getByText(/^1 message sent from /).waitFor();
     await page.context().close();
   });
 });
