@@ -3,14 +3,14 @@
  * paged. Refreshed when the live counters change, at most every 2 s: a running campaign
  * changes them four times a second and the table need not follow each step.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useState } from 'react';
 import { useQuery } from 'urql';
 import { CampaignRecipientsDocument, type RecipientStatus } from '../generated/graphql';
 import { formatCount, formatDateTime } from '../format';
+import { useThrottledRefresh } from '../refresh';
 import { ErrorMessage } from './CampaignBits';
 
 const PAGE_SIZE = 25;
-const REFRESH_MS = 2000;
 const SORT = [{ field: 'CREATED_AT' as const, direction: 'ASC' as const }];
 
 export const RECIPIENT_STATUS_LABELS: Record<RecipientStatus, string> = {
@@ -20,30 +20,6 @@ export const RECIPIENT_STATUS_LABELS: Record<RecipientStatus, string> = {
   SKIPPED: 'Skipped',
 };
 const RECIPIENT_STATUSES = Object.keys(RECIPIENT_STATUS_LABELS) as RecipientStatus[];
-
-/**
- * Calls `refresh` when `counters` change, at most once every REFRESH_MS (the last change is
- * never dropped), and at once when `status` changes: a campaign that just completed should
- * not show its recipients pending for another two seconds.
- */
-function useThrottledRefresh(status: string, counters: string, refresh: () => void): void {
-  const last = useRef(0);
-  // What the table was fetched for needs no refresh.
-  const fetchedFor = useRef({ status, counters });
-  const latest = useRef(refresh);
-  latest.current = refresh;
-  useEffect(() => {
-    const fetched = fetchedFor.current;
-    if (status === fetched.status && counters === fetched.counters) return;
-    const wait = status === fetched.status ? Math.max(0, last.current + REFRESH_MS - Date.now()) : 0;
-    const timer = window.setTimeout(() => {
-      last.current = Date.now();
-      fetchedFor.current = { status, counters };
-      latest.current();
-    }, wait);
-    return () => window.clearTimeout(timer);
-  }, [status, counters]);
-}
 
 /** `status` and `counters` of the live campaign: the table refreshes as they change. */
 export function Recipients({ campaignId, status: campaignStatus, counters }: { campaignId: string; status: string; counters: string }) {

@@ -3,7 +3,7 @@
  * sends, and where each API error is shown. Kept apart from the components so the mapping of
  * error paths to fields lives in one table.
  */
-import type { CreateCampaignInput, EditorCampaignFragment, SaveErrorFragment, SenderMode } from '../generated/graphql';
+import type { CreateCampaignInput, EditorCampaignFragment, SaveErrorFragment, SenderMode, TemplatePreviewInput } from '../generated/graphql';
 
 export type AudienceKind = 'users' | 'segments';
 
@@ -69,6 +69,16 @@ const PATH_FIELDS: [string, FieldKey][] = [
   ['senderMode', 'senderMode'],
   ['skipPush', 'skipPush'],
   ['skipWebhook', 'skipWebhook'],
+];
+
+/** The same for TemplatePreviewInput, whose paths name the preview's own fields. */
+const PREVIEW_PATH_FIELDS: [string, FieldKey][] = [
+  ['text', 'message'],
+  ['senderId', 'sender'],
+  ['createChannels', 'createChannels'],
+  ['channelTemplate.id', 'channelIdTemplate'],
+  ['channelTemplate', 'channelType'],
+  ['senderMode', 'senderMode'],
 ];
 
 export const EMPTY_FORM: EditorForm = {
@@ -155,25 +165,50 @@ export interface SaveErrors {
   general: string[];
 }
 
-function fieldOfPath(path: string): FieldKey | null {
+function fieldOfPath(path: string, table = PATH_FIELDS): FieldKey | null {
   const rest = path.replace(/^input\./, '');
-  for (const [prefix, field] of PATH_FIELDS) {
+  for (const [prefix, field] of table) {
     if (rest === prefix || rest.startsWith(`${prefix}.`) || rest.startsWith(`${prefix}[`)) return field;
   }
   return null;
 }
 
 /** Puts an API error next to the field its path names, with the path replaced by the field's label. */
-export function placeError(error: SaveErrorFragment): SaveErrors {
+export function placeError(error: SaveErrorFragment, table = PATH_FIELDS): SaveErrors {
   const paths = 'path' in error ? (error.path ?? []) : [];
   const fields: SaveErrors['fields'] = {};
   let placed = false;
   for (const path of paths) {
-    const field = fieldOfPath(path);
+    const field = fieldOfPath(path, table);
     if (!field) continue;
     placed = true;
     const words = error.message.split(path).join(FIELD_LABELS[field]);
     fields[field] = [...(fields[field] ?? []), words];
   }
   return { fields, general: placed ? [] : [error.message] };
+}
+
+/**
+ * What Preview asks the API to render: the form's current message, sender and channel
+ * settings (exactly what a save would send) for one recipient.
+ */
+export function previewInputFromForm(form: EditorForm, recipient: { userId: string } | { channelCid: string }): TemplatePreviewInput {
+  const input = inputFromForm(form);
+  return {
+    text: input.messageTemplate.text,
+    senderId: input.senderId,
+    createChannels: input.createChannels,
+    channelTemplate: input.channelTemplate,
+    senderMode: input.senderMode,
+    ...recipient,
+  };
+}
+
+/**
+ * A refused preview (a top-level error: `extensions.path` lists its input paths, comma-separated)
+ * at the editor's fields; what names no field (the recipient) stays general, for the preview to show.
+ */
+export function placePreviewError(message: string, path: unknown): SaveErrors {
+  const paths = typeof path === 'string' && path !== '' ? path.split(', ') : [];
+  return placeError({ code: 'VALIDATION', message, path: paths }, PREVIEW_PATH_FIELDS);
 }

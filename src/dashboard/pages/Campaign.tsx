@@ -1,6 +1,7 @@
 /**
  * One campaign: header with the actions its status allows (absent, not disabled, when not
- * allowed), live stats with send rate and time to finish, its recipients and a test send.
+ * allowed), live stats with send rate and time to finish, a chart of messages sent over time,
+ * its recipients and a test send.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
@@ -21,6 +22,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ScheduleDialog } from '../components/ScheduleDialog';
 import { Recipients } from '../components/Recipients';
 import { TestSend } from '../components/TestSend';
+import { Timeline } from '../components/Timeline';
 
 type Action = 'start' | 'schedule' | 'stop' | 'resume' | 'retry';
 
@@ -220,6 +222,7 @@ export function CampaignPage({ id }: { id: string }) {
         <pre className="message">{details.messageTemplate.text}</pre>
       </div>
 
+      <Timeline campaignId={id} status={campaign.status} sent={stats.messagesSent} />
       <Recipients
         campaignId={id}
         status={campaign.status}

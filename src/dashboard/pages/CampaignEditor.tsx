@@ -11,7 +11,8 @@ import { ErrorMessage } from '../components/CampaignBits';
 import { AudienceField } from '../editor/AudienceField';
 import { FieldErrors } from '../editor/FieldErrors';
 import { MessageField } from '../editor/MessageField';
-import { SenderField } from '../editor/SenderField';
+import { PreviewField } from '../editor/PreviewField';
+import { SenderField } from '../editor/UserPicker';
 import { EMPTY_FORM, formFromCampaign, inputFromForm, placeError, type EditorForm, type FieldKey, type SaveErrors } from '../editor/form';
 
 const NO_ERRORS: SaveErrors = { fields: {}, general: [] };
@@ -52,6 +53,8 @@ function CampaignEditor(props: { title: string; id?: string; initial: EditorForm
   const ids = useId();
   const [form, setForm] = useState(props.initial);
   const [errors, setErrors] = useState<SaveErrors>(NO_ERRORS);
+  // A refused preview's errors at the fields they name, until the next preview or save.
+  const [previewErrors, setPreviewErrors] = useState<SaveErrors['fields']>({});
   const [createState, create] = useMutation(CreateCampaignDocument);
   const [updateState, update] = useMutation(UpdateCampaignDocument);
   const saving = createState.fetching || updateState.fetching;
@@ -61,6 +64,7 @@ function CampaignEditor(props: { title: string; id?: string; initial: EditorForm
   const save = async (event: FormEvent) => {
     event.preventDefault();
     setErrors(NO_ERRORS);
+    setPreviewErrors({});
     const input = inputFromForm(form);
     const response = props.id ? await update({ id: props.id, input }) : await create({ input });
     if (response.error) return setErrors({ fields: {}, general: [response.error.message] });
@@ -70,7 +74,10 @@ function CampaignEditor(props: { title: string; id?: string; initial: EditorForm
     setErrors(placeError(payload as SaveErrorFragment));
   };
 
-  const errorsOf = (field: FieldKey) => errors.fields[field];
+  const errorsOf = (field: FieldKey) => {
+    const all = [...(errors.fields[field] ?? []), ...(previewErrors[field] ?? [])];
+    return all.length ? all : undefined;
+  };
   const fieldCount = Object.keys(errors.fields).length;
   return (
     <section className="editor">
@@ -102,7 +109,7 @@ function CampaignEditor(props: { title: string; id?: string; initial: EditorForm
         </div>
         <div className="card">
           <MessageField value={form.message} onChange={(message) => set({ message })} errors={errorsOf('message')} />
-          {/* Preview (rendered for a chosen recipient by the API) belongs here once the API offers it. */}
+          <PreviewField form={form} onFieldErrors={setPreviewErrors} />
         </div>
         <div className="card form-grid">
           <h2 className="span-all">Channels and delivery</h2>

@@ -1,22 +1,29 @@
 /**
- * Sender: search users by name or id (debounced, prefix match) and pick one. The chosen
- * sender stays shown above the search until another is picked.
+ * One user, picked by searching names and ids (debounced, prefix match): the editor's Sender
+ * and the Preview's recipient. The choice stays shown above the search until another is picked.
  */
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { useQuery } from 'urql';
 import { SenderSearchDocument } from '../generated/graphql';
 import { useDebounced } from '../debounce';
 import { FieldErrors } from './FieldErrors';
 
-export type Sender = { id: string; name: string | null };
+export type PickedUser = { id: string; name: string | null };
 
 const MATCHES = 8;
 
-export function senderLabel(sender: Sender): string {
-  return sender.name ? `${sender.name} (${sender.id})` : sender.id;
+export function userLabel(user: PickedUser): string {
+  return user.name ? `${user.name} (${user.id})` : user.id;
 }
 
-export function SenderField(props: { value: Sender | null; onChange: (sender: Sender) => void; errors?: string[] }) {
+export function UserPicker(props: {
+  label: string;
+  value: PickedUser | null;
+  onChange: (user: PickedUser) => void;
+  /** The line above the search: what the choice means, or how to make one. */
+  describe: (user: PickedUser | null) => ReactNode;
+  errors?: string[];
+}) {
   const id = useId();
   const [search, setSearch] = useState('');
   const query = useDebounced(search.trim(), 250);
@@ -30,9 +37,9 @@ export function SenderField(props: { value: Sender | null; onChange: (sender: Se
   const matches = open ? (result.data?.users.edges.map((edge) => edge.node) ?? []) : [];
   return (
     <div className="field">
-      <label htmlFor={id}>Sender</label>
+      <label htmlFor={id}>{props.label}</label>
       <p className="muted chosen" id={`${id}-chosen`}>
-        {props.value ? <>Sends as <strong>{senderLabel(props.value)}</strong></> : 'No sender chosen yet: search by name or id.'}
+        {props.describe(props.value)}
       </p>
       <input
         id={id}
@@ -59,12 +66,22 @@ export function SenderField(props: { value: Sender | null; onChange: (sender: Se
                 setSearch('');
               }}
             >
-              {senderLabel(user)}
+              {userLabel(user)}
             </button>
           ))}
         </div>
       )}
       <FieldErrors errors={props.errors} />
     </div>
+  );
+}
+
+export function SenderField(props: { value: PickedUser | null; onChange: (sender: PickedUser) => void; errors?: string[] }) {
+  return (
+    <UserPicker
+      label="Sender"
+      {...props}
+      describe={(sender) => (sender ? <>Sends as <strong>{userLabel(sender)}</strong></> : 'No sender chosen yet: search by name or id.')}
+    />
   );
 }
