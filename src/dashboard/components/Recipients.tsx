@@ -6,9 +6,10 @@
 import { useId, useState } from 'react';
 import { useQuery } from 'urql';
 import { CampaignRecipientsDocument, type RecipientStatus } from '../generated/graphql';
-import { formatCount, formatDateTime } from '../format';
+import { formatDateTime } from '../format';
 import { useThrottledRefresh } from '../refresh';
 import { ErrorMessage } from './CampaignBits';
+import { Pager } from './Pager';
 
 const PAGE_SIZE = 25;
 const SORT = [{ field: 'CREATED_AT' as const, direction: 'ASC' as const }];
@@ -103,21 +104,15 @@ export function Recipients({ campaignId, status: campaignStatus, counters }: { c
               ))}
             </tbody>
           </table>
-          <nav className="pager" aria-label="Recipient pages">
-            <span className="muted">
-              {formatCount(connection.totalCount)} recipient{connection.totalCount === 1 ? '' : 's'}
-            </span>
-            <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous page
-            </button>
-            <button
-              type="button"
-              disabled={!connection.pageInfo.hasNextPage}
-              onClick={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
-            >
-              Next page
-            </button>
-          </nav>
+          <Pager
+            label="Recipient pages"
+            total={connection.totalCount}
+            noun={['recipient', 'recipients']}
+            hasPrevious={cursors.length > 1}
+            hasNext={connection.pageInfo.hasNextPage}
+            onPrevious={() => setCursors(cursors.slice(0, -1))}
+            onNext={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+          />
         </>
       )}
     </section>
