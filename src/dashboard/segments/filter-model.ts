@@ -113,7 +113,7 @@ function objectToNodes(object: JsonObject, path: string): FilterNode[] {
         return elementToNode(element, `${at}[${index}]`);
       });
       nodes.push({ kind: 'group', id: newId(), op: key, implicit: false, children });
-    } else if (key.startsWith('$') || key === '') {
+    } else if (key.startsWith('$')) {
       throw new Unsupported(`${at}: not a field or a group`);
     } else if (isObject(value)) {
       const operators = Object.entries(value);
