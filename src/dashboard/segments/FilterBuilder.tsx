@@ -80,17 +80,20 @@ function GroupView({ group, isRoot, change }: { group: FilterGroup; isRoot?: boo
 function RowView({ row, change }: { row: FilterRow; change: Change }) {
   // The text as typed, so "1." or "a," can be on their way to a number or a list.
   const [text, setText] = useState(formatValue(row.value));
-  const kind = valueKind(row.value);
+  // Chosen apart from the value: an empty number field has no number yet.
+  const [kind, setKind] = useState(valueKind(row.value));
   const set = (patch: Partial<FilterRow>) => change(row.id, (node) => ({ ...(node as FilterRow), ...patch }));
   const setText_ = (next: string, nextKind: ValueKind) => {
     setText(next);
+    setKind(nextKind);
     const value = parseValue(next, nextKind);
     if (value !== undefined) set({ value });
   };
   const setOperator = (operator: Operator) => {
     const value = defaultValue(operator, row.value);
     setText(formatValue(value));
-    set({ operator, value, bare: false });
+    setKind(valueKind(value));
+    set({ operator, value });
   };
   return (
     <div className="filter-row" role="group" aria-label="Condition">

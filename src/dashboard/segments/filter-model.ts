@@ -158,8 +158,11 @@ export function fromJson(filter: unknown): ParseResult {
   }
 }
 
+/** `bare` only counts for `$eq`, so a row can keep it while the user tries other operators. */
+const isBare = (node: FilterRow) => node.bare && node.operator === '$eq';
+
 function rowJson(node: FilterRow): JsonValue {
-  return node.bare && node.operator === '$eq' ? node.value : { [node.operator]: node.value };
+  return isBare(node) ? node.value : { [node.operator]: node.value };
 }
 
 /** The children of an implicit group as one object, or null when two would take one key. */
@@ -178,7 +181,7 @@ function mergeIntoObject(children: FilterNode[]): JsonObject | null {
       continue;
     }
     // A second operator on the same field joins its operator object; anything else collides.
-    if (node.bare || !isObject(existing) || node.operator in existing || !Object.keys(existing).every(isOperator)) return null;
+    if (isBare(node) || !isObject(existing) || node.operator in existing || !Object.keys(existing).every(isOperator)) return null;
     existing[node.operator] = node.value;
   }
   return object;
@@ -249,9 +252,9 @@ export function formatValue(value: RowValue): string {
   return value === null ? '' : String(value);
 }
 
-/** A new empty row for the builder. */
+/** A new empty row for the builder; its equality is written bare, the shortest way. */
 export function emptyRow(): FilterRow {
-  return row('', '$eq', '', false);
+  return row('', '$eq', '', true);
 }
 
 /** A new group of one empty row. */
