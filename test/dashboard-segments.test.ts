@@ -140,6 +140,32 @@ describe('segment editor', () => {
     await page.close();
   });
 
+  it('adds explicit targets by paste and CSV, lists unknown ids, removes them, and lists the live audience', async () => {
+    const id = await createSegment(t, { name: 'Hand-picked', type: 'USER' });
+    const page = await signedIn('targets', `/segments/${id}`);
+    await page.getByRole('heading', { name: 'Segment “Hand-picked”' }).waitFor();
+    const ids = page.getByLabel('Target ids');
+    await ids.fill('ann, nobody\nbob');
+    await page.getByRole('button', { name: 'Add targets' }).click();
+    // Nothing is added when an id is unknown; the API's message names it.
+    await page.getByRole('alert').filter({ hasText: 'nobody' }).waitFor();
+    expect(await t.app.db.prisma.segmentTarget.count({ where: { segmentId: id } })).toBe(0);
+    await page.locator('input[type=file]').setInputFiles({ name: 'targets.csv', mimeType: 'text/csv', buffer: Buffer.from('id,name\nann,Ann\nbob,Bob\n') });
+    expect(await ids.inputValue()).toBe('ann\nbob');
+    await page.getByRole('button', { name: 'Add targets' }).click();
+    await page.getByText('Added 2 of 2 ids.').waitFor();
+    const table = page.getByRole('table', { name: 'Audience' });
+    await table.getByRole('cell', { name: 'bob', exact: true }).waitFor();
+    await page.getByText('2 in the audience').waitFor();
+    await ids.fill('bob');
+    await page.getByRole('button', { name: 'Remove targets' }).click();
+    await page.getByText('Removed 1 of 1 ids', { exact: false }).waitFor();
+    await page.getByText('1 in the audience').waitFor();
+    expect(await table.getByRole('cell', { name: 'bob', exact: true }).count()).toBe(0);
+    await screenshot(page, 'segments-targets-1280x800');
+    await page.close();
+  });
+
   it('fits a phone: no sideways page scroll with a nested filter', async () => {
     const id = await createSegment(t, { name: 'Phone', type: 'USER', filter: EXPECTED });
     for (const [viewport, name] of [

@@ -22,6 +22,7 @@ import { formatCount } from '../format';
 import { ErrorMessage } from '../components/CampaignBits';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { FilterBuilder } from '../segments/FilterBuilder';
+import { SegmentTargets } from '../segments/SegmentTargets';
 import { fromJson, toJson, type FilterGroup } from '../segments/filter-model';
 
 type Rule = 'none' | 'allUsers' | 'allSenderChannels' | 'filter';
@@ -99,7 +100,7 @@ function SegmentEditor({ segment }: { segment?: EditorSegmentFragment }) {
   };
   const sizeKey = useDebounced(JSON.stringify({ type, ...ruleInput }), 400);
   const sizeVariables = useMemo(() => JSON.parse(sizeKey) as { type: SegmentType; filter: unknown; allUsers: boolean; allSenderChannels: boolean }, [sizeKey]);
-  const [size] = useQuery({ query: SegmentAudienceSizeDocument, variables: sizeVariables, pause: rule === 'filter' && 'error' in current });
+  const [size] = useQuery({ query: SegmentAudienceSizeDocument, variables: sizeVariables, pause: rule === 'none' || (rule === 'filter' && 'error' in current) });
 
   const switchView = (view: FilterState['view']) => {
     if (view === filter.view) return;
@@ -205,7 +206,9 @@ function SegmentEditor({ segment }: { segment?: EditorSegmentFragment }) {
             </div>
           )}
           <p role="status" aria-label="Audience size">
-            {size.error ? (
+            {rule === 'none' ? (
+              <span className="muted">No rule: the audience is the explicit targets.</span>
+            ) : size.error ? (
               <span className="field-error">{size.error.graphQLErrors[0]?.message ?? size.error.message}</span>
             ) : size.data ? (
               <>
@@ -234,6 +237,7 @@ function SegmentEditor({ segment }: { segment?: EditorSegmentFragment }) {
           </button>
         </div>
       </form>
+      {segment ? <SegmentTargets segmentId={segment.id} /> : <p className="muted">Save the segment to add explicit targets.</p>}
       {confirming && segment && (
         <ConfirmDialog title="Delete segment?" confirmLabel="Delete segment" busy={deleteState.fetching} onConfirm={confirmDelete} onCancel={() => setConfirming(false)}>
           “{segment.name}” and its explicit targets will be deleted.
