@@ -9,7 +9,7 @@ import { CampaignRecipientsDocument, type RecipientStatus } from '../generated/g
 import { formatDateTime } from '../format';
 import { useThrottledRefresh } from '../refresh';
 import { ErrorMessage } from './CampaignBits';
-import { Pager } from './Pager';
+import { Pager, countOf } from './Pager';
 
 const PAGE_SIZE = 25;
 const SORT = [{ field: 'CREATED_AT' as const, direction: 'ASC' as const }];
@@ -106,8 +106,7 @@ export function Recipients({ campaignId, status: campaignStatus, counters }: { c
           </table>
           <Pager
             label="Recipient pages"
-            total={connection.totalCount}
-            noun={['recipient', 'recipients']}
+            summary={countOf(connection.totalCount, 'recipient', 'recipients')}
             hasPrevious={cursors.length > 1}
             hasNext={connection.pageInfo.hasNextPage}
             onPrevious={() => setCursors(cursors.slice(0, -1))}

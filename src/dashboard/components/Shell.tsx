@@ -3,6 +3,7 @@ import { CampaignsPage } from '../pages/Campaigns';
 import { CampaignPage } from '../pages/Campaign';
 import { EditCampaignPage, NewCampaignPage } from '../pages/CampaignEditor';
 import { SegmentsPage } from '../pages/Segments';
+import { NewSegmentPage, SegmentPage } from '../pages/SegmentEditor';
 import { UsersPage } from '../pages/Users';
 
 const SECTIONS = [
@@ -20,6 +21,9 @@ function Page({ path }: { path: string }) {
   const campaign = matchPath('/campaigns/:id', path);
   if (campaign) return <CampaignPage id={campaign.id!} />;
   if (matchPath('/segments', path)) return <SegmentsPage />;
+  if (matchPath('/segments/new', path)) return <NewSegmentPage />;
+  const segment = matchPath('/segments/:id', path);
+  if (segment) return <SegmentPage id={segment.id!} />;
   if (matchPath('/users', path)) return <UsersPage />;
   return (
     <section>

@@ -10,7 +10,7 @@ import { useLiveCampaigns } from '../live';
 import { Link, navigate } from '../router';
 import { useDebounced } from '../debounce';
 import { ErrorMessage, Progress, StatusBadge } from '../components/CampaignBits';
-import { Pager } from '../components/Pager';
+import { Pager, countOf } from '../components/Pager';
 
 const PAGE_SIZE = 25;
 
@@ -168,8 +168,7 @@ export function CampaignsPage() {
           </table>
           <Pager
             label="Pages"
-            total={connection.totalCount}
-            noun={['campaign', 'campaigns']}
+            summary={countOf(connection.totalCount, 'campaign', 'campaigns')}
             hasPrevious={cursors.length > 1}
             hasNext={connection.pageInfo.hasNextPage}
             onPrevious={() => setCursors(cursors.slice(0, -1))}

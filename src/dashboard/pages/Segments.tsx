@@ -3,6 +3,8 @@ import { useQuery } from 'urql';
 import { SegmentListDocument } from '../generated/graphql';
 import { formatCount, formatDateTime } from '../format';
 import { ErrorMessage } from '../components/CampaignBits';
+import { Pager, countOf } from '../components/Pager';
+import { Link, navigate } from '../router';
 
 const PAGE_SIZE = 50;
 
@@ -13,7 +15,12 @@ export function SegmentsPage() {
   const connection = result.data?.segments;
   return (
     <section>
-      <h1>Segments</h1>
+      <div className="page-header">
+        <h1>Segments</h1>
+        <button type="button" className="primary" onClick={() => navigate('/segments/new')}>
+          New segment
+        </button>
+      </div>
       {result.error && <ErrorMessage title="Could not load the segments." error={result.error} />}
       {!connection && !result.error && <p className="muted" role="status">Loading segments…</p>}
       {connection?.edges.length === 0 && <div className="empty"><p>No segments yet.</p></div>}
@@ -25,6 +32,7 @@ export function SegmentsPage() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Type</th>
+                <th scope="col">Size</th>
                 <th scope="col">In use</th>
                 <th scope="col">Created</th>
               </tr>
@@ -32,27 +40,25 @@ export function SegmentsPage() {
             <tbody>
               {connection.edges.map(({ node }) => (
                 <tr key={node.id}>
-                  <td data-label="Name">{node.name}</td>
+                  <td data-label="Name">
+                    <Link to={`/segments/${encodeURIComponent(node.id)}`}>{node.name}</Link>
+                  </td>
                   <td data-label="Type">{node.type === 'USER' ? 'Users' : 'Channels'}</td>
+                  <td data-label="Size">{formatCount(node.size)}</td>
                   <td data-label="In use">{node.inUse ? 'In use' : '—'}</td>
                   <td data-label="Created">{formatDateTime(node.createdAt)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <nav className="pager" aria-label="Pages">
-            <span className="muted">{formatCount(connection.totalCount)} segments</span>
-            <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous page
-            </button>
-            <button
-              type="button"
-              disabled={!connection.pageInfo.hasNextPage}
-              onClick={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
-            >
-              Next page
-            </button>
-          </nav>
+          <Pager
+            label="Pages"
+            summary={countOf(connection.totalCount, 'segment', 'segments')}
+            hasPrevious={cursors.length > 1}
+            hasNext={connection.pageInfo.hasNextPage}
+            onPrevious={() => setCursors(cursors.slice(0, -1))}
+            onNext={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+          />
         </>
       )}
     </section>
