@@ -4,55 +4,31 @@
  * variable), a template error shown at the Message field with the input kept, editing a
  * draft, no Edit for a completed campaign, and both viewport widths.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startTestApp, TEST_SECRET, type TestApp } from './helpers/app.js';
-import { signServerToken } from '../src/auth/tokens.js';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from './helpers/app.js';
 import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
-import { ensureDashboardBuilt, hasHorizontalPageScroll, launchChromium, screenshot } from './helpers/browser.js';
+import { hasHorizontalPageScroll, screenshot } from './helpers/browser.js';
+import { PHONE, dashboardTestSetup, type DashboardSession } from './helpers/browser-setup.js';
 
 let t: TestApp;
-let browser: Browser;
 let base: string;
-let token: string;
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-/** A signed-in page in a fresh profile; a failed test leaves a screenshot of it. */
-async function signedIn(name: string, path: string, viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  onTestFailed(async () => {
-    const file = await screenshot(page, `failed-editor-${name}`).catch(() => null);
-    if (file) console.error(`screenshot of the failed test: ${file}`);
-  });
-  await page.goto(`${base}${path}#token=${token}`);
-  return page;
-}
+let signedIn: DashboardSession['signedIn'];
 
 const campaignRow = (id: string) => t.app.db.prisma.campaign.findUniqueOrThrow({ where: { id } });
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  t = await startTestApp();
-  base = t.url.replace(/\/graphql$/, '');
-  token = await signServerToken(TEST_SECRET, '12h');
-  await t.app.db.prisma.user.createMany({
-    data: [
+dashboardTestSetup(
+  {
+    prefix: 'editor',
+    users: [
       { id: 'ann', name: 'Ann' },
       { id: 'bob', name: 'Bob' },
       { id: 'carla-sender', name: 'Carla Announcer' },
     ],
-  });
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
+  },
+  (session) => {
+    ({ t, signedIn, base } = session);
+  },
+);
 
 describe('campaign editor', () => {
   it('creates a campaign: sender by search, pasted user ids, a message with an inserted variable', async () => {

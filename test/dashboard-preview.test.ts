@@ -4,33 +4,15 @@
  * names its user, a template error shows at Message, and a completed campaign's chart has
  * its bars and counts its messages; both viewport widths without sideways page scroll.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startTestApp, TEST_SECRET, type TestApp } from './helpers/app.js';
-import { signServerToken } from '../src/auth/tokens.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { TestApp } from './helpers/app.js';
 import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
-import { ensureDashboardBuilt, hasHorizontalPageScroll, launchChromium, screenshot } from './helpers/browser.js';
+import { hasHorizontalPageScroll, screenshot } from './helpers/browser.js';
+import { DESKTOP, PHONE, dashboardTestSetup, type DashboardSession } from './helpers/browser-setup.js';
 
 let t: TestApp;
-let browser: Browser;
-let base: string;
-let token: string;
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-/** A signed-in page in a fresh profile; a failed test leaves a screenshot of it. */
-async function signedIn(name: string, path: string, viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  onTestFailed(async () => {
-    const file = await screenshot(page, `failed-preview-${name}`).catch(() => null);
-    if (file) console.error(`screenshot of the failed test: ${file}`);
-  });
-  await page.goto(`${base}${path}#token=${token}`);
-  return page;
-}
+let signedIn: DashboardSession['signedIn'];
 
 /** Fills a new campaign's form up to its Message: sender Carla, audience ann, new 1:1 channels. */
 async function draft(page: Page, message: string): Promise<void> {
@@ -51,25 +33,20 @@ async function previewFor(page: Page, search: string, name: string): Promise<voi
   await page.getByRole('button', { name: 'Preview', exact: true }).click();
 }
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '200' } });
-  base = t.url.replace(/\/graphql$/, '');
-  token = await signServerToken(TEST_SECRET, '12h');
-  await t.app.db.prisma.user.createMany({
-    data: [
+dashboardTestSetup(
+  {
+    prefix: 'preview',
+    env: { BEACON_JOB_POLL_MS: '200' },
+    users: [
       { id: 'ann', name: 'Ann Example' },
       { id: 'bob', name: 'Bob' },
       { id: 'carla-sender', name: 'Carla Announcer' },
     ],
-  });
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
+  },
+  (session) => {
+    ({ t, signedIn } = session);
+  },
+);
 
 describe('preview', () => {
   it("renders the form's template for a chosen user, personalized, sending and saving nothing", async () => {

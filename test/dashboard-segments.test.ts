@@ -4,61 +4,39 @@
  * OR group) and its audience size, the JSON view and back unchanged, and a segment in use
  * refusing deletion with the API's message; at desktop and phone widths.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startTestApp, TEST_SECRET, type TestApp } from './helpers/app.js';
-import { signServerToken } from '../src/auth/tokens.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { TestApp } from './helpers/app.js';
 import { createCampaign } from './helpers/delivery.js';
 import { createSegment } from './helpers/delivery-extra.js';
-import { ensureDashboardBuilt, hasHorizontalPageScroll, launchChromium, screenshot } from './helpers/browser.js';
+import { hasHorizontalPageScroll, screenshot } from './helpers/browser.js';
+import { DESKTOP, PHONE, dashboardTestSetup, type DashboardSession } from './helpers/browser-setup.js';
 import { DeleteSegmentDocument } from './generated/graphql.js';
 
 let t: TestApp;
-let browser: Browser;
 let base: string;
-let token: string;
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+let signedIn: DashboardSession['signedIn'];
 
 /** Delft users who are adults or admins: ann (30) and bob (17, admin); not cas (Utrecht). */
 const EXPECTED = { 'address.city': 'Delft', $or: [{ age: { $gte: 18 } }, { role: 'admin' }] };
 
-async function signedIn(name: string, path: string, viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  onTestFailed(async () => {
-    const file = await screenshot(page, `failed-segments-${name}`).catch(() => null);
-    if (file) console.error(`screenshot of the failed test: ${file}`);
-  });
-  await page.goto(`${base}${path}#token=${token}`);
-  return page;
-}
-
 const sizeShown = (page: Page, size: number) =>
   page.getByRole('status', { name: 'Audience size' }).filter({ hasText: `Audience size: ${size}`, hasNotText: 'updating' }).waitFor();
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  t = await startTestApp();
-  base = t.url.replace(/\/graphql$/, '');
-  token = await signServerToken(TEST_SECRET, '12h');
-  await t.app.db.prisma.user.createMany({
-    data: [
+dashboardTestSetup(
+  {
+    prefix: 'segments',
+    users: [
       { id: 'ann', name: 'Ann', custom: { address: { city: 'Delft' }, age: 30 } },
       { id: 'bob', name: 'Bob', role: 'admin', custom: { address: { city: 'Delft' }, age: 17 } },
       { id: 'cas', name: 'Cas', custom: { address: { city: 'Utrecht' }, age: 40 } },
       { id: 'sender', name: 'Sender' },
     ],
-  });
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
+  },
+  (session) => {
+    ({ t, signedIn, base } = session);
+  },
+);
 
 describe('segment editor', () => {
   it('builds a filter segment visually, shows its size, and switches to JSON and back unchanged', async () => {
