@@ -23,6 +23,7 @@ import { ScheduleDialog } from '../components/ScheduleDialog';
 import { Recipients } from '../components/Recipients';
 import { TestSend } from '../components/TestSend';
 import { Timeline } from '../components/Timeline';
+import { NotFound } from '../components/NotFound';
 
 type Action = 'start' | 'schedule' | 'stop' | 'resume' | 'retry';
 
@@ -96,14 +97,7 @@ export function CampaignPage({ id }: { id: string }) {
   if (result.error) return <ErrorMessage title="Could not load the campaign." error={result.error} />;
   if (result.fetching && !details) return <p className="muted" role="status">Loading campaign…</p>;
   if (!details || !campaign) {
-    return (
-      <section>
-        <h1>Campaign not found</h1>
-        <p>
-          There is no campaign with id <code>{id}</code>. <Link to="/campaigns">Back to the campaigns</Link>.
-        </p>
-      </section>
-    );
+    return <NotFound what="Campaign" id={id} listPath="/campaigns" />;
   }
 
   const schedule = async (scheduledFor: Date, stopAt: Date | null) => {

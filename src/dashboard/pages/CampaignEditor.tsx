@@ -14,6 +14,7 @@ import { MessageField } from '../editor/MessageField';
 import { PreviewField } from '../editor/PreviewField';
 import { SenderField } from '../editor/UserPicker';
 import { EMPTY_FORM, formFromCampaign, inputFromForm, placeError, type EditorForm, type FieldKey, type SaveErrors } from '../editor/form';
+import { NotFound } from '../components/NotFound';
 
 const NO_ERRORS: SaveErrors = { fields: {}, general: [] };
 
@@ -27,14 +28,7 @@ export function EditCampaignPage({ id }: { id: string }) {
   if (result.error) return <ErrorMessage title="Could not load the campaign." error={result.error} />;
   if (result.fetching && !campaign) return <p className="muted" role="status">Loading campaign…</p>;
   if (!campaign) {
-    return (
-      <section>
-        <h1>Campaign not found</h1>
-        <p>
-          There is no campaign with id <code>{id}</code>. <Link to="/campaigns">Back to the campaigns</Link>.
-        </p>
-      </section>
-    );
+    return <NotFound what="Campaign" id={id} listPath="/campaigns" />;
   }
   if (campaign.status !== 'DRAFT' && campaign.status !== 'SCHEDULED') {
     return (

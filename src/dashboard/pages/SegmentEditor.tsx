@@ -24,6 +24,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { FilterBuilder } from '../segments/FilterBuilder';
 import { SegmentTargets } from '../segments/SegmentTargets';
 import { fromJson, toJson, type FilterGroup } from '../segments/filter-model';
+import { NotFound } from '../components/NotFound';
 
 type Rule = 'none' | 'allUsers' | 'allSenderChannels' | 'filter';
 
@@ -64,14 +65,7 @@ export function SegmentPage({ id }: { id: string }) {
   if (result.error) return <ErrorMessage title="Could not load the segment." error={result.error} />;
   if (result.fetching && !segment) return <p className="muted" role="status">Loading segment…</p>;
   if (!segment) {
-    return (
-      <section>
-        <h1>Segment not found</h1>
-        <p>
-          There is no segment with id <code>{id}</code>. <Link to="/segments">Back to the segments</Link>.
-        </p>
-      </section>
-    );
+    return <NotFound what="Segment" id={id} listPath="/segments" />;
   }
   return <SegmentEditor key={segment.id} segment={segment} />;
 }
