@@ -192,6 +192,7 @@ interface CampaignEvent {
   updatedAt: string;
   completedAt: string | null;
   messagesSent: number;
+  recipientsTotal: number;
 }
 
 /** Subscribes to campaignUpdated(id) over graphql-ws; resolves `done` on COMPLETED. */
@@ -214,14 +215,14 @@ function subscribe(apiUrl: string, token: string) {
     resolveFirst = resolve;
     void done.catch(reject);
   });
-  const query = `subscription ($id: ID) { campaignUpdated(id: $id) { status updatedAt completedAt stats { messagesSent } } }`;
-  client.subscribe<{ campaignUpdated: { status: string; updatedAt: string; completedAt: string | null; stats: { messagesSent: number } } }>(
+  const query = `subscription ($id: ID) { campaignUpdated(id: $id) { status updatedAt completedAt stats { messagesSent recipientsTotal } } }`;
+  client.subscribe<{ campaignUpdated: { status: string; updatedAt: string; completedAt: string | null; stats: { messagesSent: number; recipientsTotal: number } } }>(
     { query, variables: { id: CAMPAIGN } },
     {
       next: (result) => {
         const c = result.data?.campaignUpdated;
         if (!c) return rejectDone(new Error(JSON.stringify(result.errors)));
-        const event = { receivedAt: Date.now(), status: c.status, updatedAt: c.updatedAt, completedAt: c.completedAt, messagesSent: c.stats.messagesSent };
+        const event = { receivedAt: Date.now(), status: c.status, updatedAt: c.updatedAt, completedAt: c.completedAt, ...c.stats };
         events.push(event);
         resolveFirst();
         if (c.status === 'COMPLETED') resolveDone(event);
@@ -307,6 +308,11 @@ async function endToEnd(url: string) {
 
     const completedAt = Date.parse(completed.completedAt!);
     const progress = feed.events.filter((e) => e.status === 'IN_PROGRESS');
+    // After startCampaign: the first event with part of the audience written, and the first with a message sent.
+    const firstAfter = (seen: (e: CampaignEvent) => boolean) => {
+      const event = progress.find(seen);
+      return event ? event.receivedAt - startedAt : null;
+    };
     const seen = [...progress, completed];
     const gaps = seen.slice(1).map((e, i) => e.receivedAt - seen[i]!.receivedAt);
     const staleness = seen.map((e) => e.receivedAt - Date.parse(e.status === 'COMPLETED' ? e.completedAt! : e.updatedAt));
@@ -329,6 +335,8 @@ async function endToEnd(url: string) {
         /** Receipt time minus the committed state's updatedAt/completedAt (set just before its commit). */
         meanLagMs: Math.round(staleness.reduce((a, b) => a + b, 0) / staleness.length),
         completedLagMs: completed.receivedAt - completedAt,
+        firstProgressMs: firstAfter((e) => e.recipientsTotal > 0 || e.messagesSent > 0),
+        firstSentMs: firstAfter((e) => e.messagesSent > 0),
       },
     };
   } finally {
@@ -366,7 +374,8 @@ try {
   console.log(
     `delivery of ${users.toLocaleString('en')} recipients (batch ${run.batchSize}, ${run.lanes} lanes, load ${loadBefore}): ` +
       `${run.recipientsPerSecond.toLocaleString('en')}/s end to end, floor ${floorPerSecond.toLocaleString('en')}/s (ratio ${ratio}), ` +
-      `peak RSS ${run.rssMb.peak} MB, COMPLETED seen ${run.events.completedLagMs} ms after commit, progress every ${run.events.meanGapMs} ms`,
+      `peak RSS ${run.rssMb.peak} MB, COMPLETED seen ${run.events.completedLagMs} ms after commit, progress every ${run.events.meanGapMs} ms, ` +
+      `first progress ${run.events.firstProgressMs} ms (first sent ${run.events.firstSentMs} ms) after startCampaign`,
   );
 } finally {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${floorDatabase} WITH (FORCE)`);
