@@ -24,7 +24,8 @@
  */
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { entityTableSql, primaryKeyField } from '../filters/fields.js';
-import { audienceEntity, segmentAudienceSql, type AudienceRule } from '../segments/audience.js';
+import { TRUE_SQL } from '../filters/json-filter-sql.js';
+import { audienceEntity, segmentAudienceSql, type AudienceRule, type SegmentKind } from '../segments/audience.js';
 import type { Db } from './plan.js';
 
 interface CampaignRow {
@@ -35,39 +36,33 @@ interface CampaignRow {
   materialized_through: string | null;
 }
 
-interface Audience {
-  /** Selects one column `target_id`. */
-  sql: Prisma.Sql;
-  type: 'USER' | 'CHANNEL';
-  /** False for a campaign's own user id list (≤ 10,000): written in one chunk. */
-  chunked: boolean;
-}
-
-/** The audience of the campaign: its segments' union (UNION dedupes), or its user id list; never the sender. */
-async function campaignAudience(db: Db, campaignId: string, campaign: CampaignRow): Promise<Audience> {
-  const segments = await db.$queryRaw<AudienceRule[]>`
+/** The segments of the campaign, in order (none: its audience is its user id list). */
+function campaignSegments(db: Db, campaignId: string): PromiseLike<AudienceRule[]> {
+  return db.$queryRaw<AudienceRule[]>`
     SELECT s.id, s.type::text AS type, s.filter, s.all_users AS "allUsers", s.all_sender_channels AS "allSenderChannels"
     FROM campaign_segments cs JOIN segments s ON s.id = cs.segment_id
     WHERE cs.campaign_id = ${campaignId} ORDER BY cs.position`;
+}
+
+/**
+ * The part of the campaign's audience with target ids meeting `within` (a key range): its
+ * segments' union (UNION dedupes), or its user id list; never the sender.
+ */
+function campaignAudience(segments: AudienceRule[], campaign: CampaignRow, within: (key: Prisma.Sql) => Prisma.Sql): Prisma.Sql {
   const sender = campaign.sender_id;
-  if (segments.length > 0 && segments[0]!.type === 'CHANNEL') {
-    return { sql: Prisma.join(segments.map((s) => segmentAudienceSql(s, { senderId: sender })), ' UNION '), type: 'CHANNEL', chunked: true };
+  if (segments.length === 0) {
+    return Prisma.sql`SELECT u.id AS target_id FROM users u WHERE u.id = ANY(${campaign.user_ids}::text[]) AND u.id IS DISTINCT FROM ${sender}::text`;
   }
-  const users = segments.length
-    ? Prisma.join(segments.map((s) => segmentAudienceSql(s, { senderId: sender })), ' UNION ')
-    : Prisma.sql`SELECT u.id AS target_id FROM users u WHERE u.id = ANY(${campaign.user_ids}::text[])`;
-  return {
-    sql: Prisma.sql`SELECT a.target_id FROM (${users}) a WHERE a.target_id IS DISTINCT FROM ${sender}::text`,
-    type: 'USER',
-    chunked: segments.length > 0,
-  };
+  const union = Prisma.join(segments.map((s) => segmentAudienceSql(s, { senderId: sender }, within)), ' UNION ');
+  if (segments[0]!.type === 'CHANNEL') return union;
+  return Prisma.sql`SELECT a.target_id FROM (${union}) a WHERE a.target_id IS DISTINCT FROM ${sender}::text`;
 }
 
 /**
  * The upper end of the chunk of `size` entities after `after`: the size-th key, or null
  * when fewer remain (the last chunk, open-ended).
  */
-async function chunkEnd(db: Db, type: Audience['type'], after: string | null, size: number): Promise<string | null> {
+async function chunkEnd(db: Db, type: SegmentKind, after: string | null, size: number): Promise<string | null> {
   const entity = audienceEntity(type);
   const key = primaryKeyField(entity).column;
   const rows = await db.$queryRaw<{ k: string }[]>`
@@ -93,18 +88,17 @@ export async function materializeChunk(db: Db, campaignId: string, size: number)
   const campaign = rows[0];
   if (!campaign || campaign.status !== 'IN_PROGRESS') return { state: 'not-running' };
   if (campaign.materialized_at) return { state: 'complete' };
-  const audience = await campaignAudience(db, campaignId, campaign);
+  const segments = await campaignSegments(db, campaignId);
+  const type = segments[0]?.type ?? 'USER';
   const after = campaign.materialized_through;
-  const end = audience.chunked ? await chunkEnd(db, audience.type, after, size) : null;
-  const range = [
-    ...(after === null ? [] : [Prisma.sql`a.target_id > ${after}::text`]),
-    ...(end === null ? [] : [Prisma.sql`a.target_id <= ${end}::text`]),
-  ];
+  // A user id list (≤ 10,000 ids) is written in one chunk.
+  const end = segments.length ? await chunkEnd(db, type, after, size) : null;
+  const within = (key: Prisma.Sql) =>
+    Prisma.join([after === null ? TRUE_SQL : Prisma.sql`${key} > ${after}::text`, end === null ? TRUE_SQL : Prisma.sql`${key} <= ${end}::text`], ' AND ');
   const inserted = await db.$queryRaw<{ n: number }[]>`
     WITH ins AS (
-      INSERT INTO recipients (campaign_id, ${Prisma.raw(audience.type === 'CHANNEL' ? 'channel_cid' : 'user_id')})
-      SELECT ${campaignId}, a.target_id FROM (${audience.sql}) a
-      ${range.length ? Prisma.sql`WHERE ${Prisma.join(range, ' AND ')}` : Prisma.empty}
+      INSERT INTO recipients (campaign_id, ${Prisma.raw(type === 'CHANNEL' ? 'channel_cid' : 'user_id')})
+      SELECT ${campaignId}, a.target_id FROM (${campaignAudience(segments, campaign, within)}) a
       ON CONFLICT DO NOTHING RETURNING 1)
     SELECT count(*)::int AS n FROM ins`;
   const written = inserted[0]?.n ?? 0;
