@@ -4,6 +4,7 @@
  * resume writes the rest — every recipient once, every message once.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { materializeRecipients } from '../src/delivery/materialize.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { createSegment } from './helpers/delivery-extra.js';
@@ -100,6 +101,33 @@ describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () =>
     } finally {
       await feed.close();
     }
+  });
+
+  test('small chunks write a channel audience (a rule ∪ explicit targets) once, the cursor cleared at the end', async () => {
+    // 60 channels (sorting before the tests' other channels): the sender is a member of the
+    // even ones (the rule); targets name every third, one of them deleted below.
+    await t.app.db.prisma.$executeRaw`INSERT INTO users (id, name) VALUES ('chan-sender', 'Sender')`;
+    await t.app.db.prisma.$executeRaw`
+      INSERT INTO channels (cid, type, id, created_by_id, member_count)
+      SELECT 'club:chan-' || n, 'club', 'chan-' || n, 'chan-sender', 1 FROM generate_series(1, 60) AS n`;
+    await t.app.db.prisma.$executeRaw`
+      INSERT INTO channel_members (channel_cid, user_id) SELECT 'club:chan-' || n, 'chan-sender' FROM generate_series(2, 60, 2) AS n`;
+    const targets = [...Array.from({ length: 20 }, (_, i) => `club:chan-${3 * (i + 1)}`)];
+    const rule = await createSegment(t, { type: 'CHANNEL', name: 'Mine', allSenderChannels: true });
+    const listed = await createSegment(t, { type: 'CHANNEL', name: 'Listed', targetIds: targets });
+    const id = await createCampaign(t, { name: 'Channels', senderId: 'chan-sender', segmentIds: [rule, listed], messageTemplate: { text: 'Hi' } });
+    await t.app.db.prisma.campaign.update({ where: { id }, data: { status: 'IN_PROGRESS' } });
+    await t.app.db.prisma.$executeRaw`DELETE FROM channels WHERE cid = 'club:chan-60'`;
+    const written: number[] = [];
+    expect(await materializeRecipients(t.app.db.prisma, id, { firstChunkSize: 7, onChunk: (n) => void written.push(n) })).toBe('complete');
+    // Even or a listed multiple of 3, up to 59 (60 is gone): 29 + 19 − 9 (multiples of 6) = 39, in several chunks.
+    // Chunks of 7, 14, 28 … entities: the 59 channels take several.
+    expect(written.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    expect(written.reduce((a, b) => a + b, 0)).toBe(39);
+    expect(await audienceState(id)).toEqual({ rows: 39, total: 39, materialized: true, through: null });
+    // A second run finds it complete and writes nothing.
+    expect(await materializeRecipients(t.app.db.prisma, id)).toBe('complete');
+    expect(await audienceState(id)).toMatchObject({ rows: 39, total: 39 });
   });
 
   test('users in two overlapping segments get one recipient row, and the campaign completes with the exact total', async () => {

@@ -119,7 +119,7 @@ describe('delivery of a user campaign', () => {
     const id = await createCampaign(t, { name: 'Race', senderId: 'race-sender', segmentIds: [segment], messageTemplate: { text: 'Hi' } });
     await t.app.db.prisma.campaign.update({ where: { id }, data: { status: 'IN_PROGRESS' } });
     const written: number[] = [];
-    const run = () => materializeRecipients(t.app.db.prisma, id, { chunkSize: 30, onChunk: (n) => void written.push(n) });
+    const run = () => materializeRecipients(t.app.db.prisma, id, { firstChunkSize: 30, onChunk: (n) => void written.push(n) });
     expect(await Promise.all([run(), run()])).toEqual(['complete', 'complete']);
     // Every chunk wrote its own rows: none twice, none missed.
     expect(written.reduce((a, b) => a + b, 0)).toBe(200);

@@ -118,10 +118,13 @@ export async function materializeChunk(db: Db, campaignId: string, size: number)
 /** Chunk sizes (entities): the first is small so the audience shows up at once; later ones aim at CHUNK_TARGET_MS. */
 export const CHUNK = { first: 5_000, min: 1_000, max: 200_000, targetMs: 250 } as const;
 
-/** The next chunk's size after one of `size` took `ms`: towards CHUNK.targetMs, at most doubling or halving. */
+/**
+ * The next chunk's size after one of `size` took `ms`: towards CHUNK.targetMs, at most
+ * doubling or halving, within CHUNK.max and CHUNK.min (or `size`, when it began below).
+ */
 export function nextChunkSize(size: number, ms: number): number {
   const scaled = size * Math.min(2, Math.max(0.5, CHUNK.targetMs / Math.max(ms, 1)));
-  return Math.round(Math.min(CHUNK.max, Math.max(CHUNK.min, scaled)));
+  return Math.round(Math.min(CHUNK.max, Math.max(Math.min(size, CHUNK.min), scaled)));
 }
 
 export interface MaterializeControl {
@@ -129,8 +132,8 @@ export interface MaterializeControl {
   signal?: AbortSignal;
   /** After each committed chunk (live event, job lock, delivery lanes). */
   onChunk?(written: number): Promise<void> | void;
-  /** A fixed chunk size (tests); by default the first is CHUNK.first and later ones adapt. */
-  chunkSize?: number;
+  /** The first chunk's size (CHUNK.first); later ones adapt (nextChunkSize). */
+  firstChunkSize?: number;
 }
 
 /**
@@ -141,7 +144,7 @@ export type MaterializeOutcome = 'complete' | 'not-running' | 'interrupted';
 
 /** Writes the campaign's audience chunk by chunk, from its cursor on, until complete or stopped. */
 export async function materializeRecipients(prisma: PrismaClient, campaignId: string, control: MaterializeControl = {}): Promise<MaterializeOutcome> {
-  let size = control.chunkSize ?? CHUNK.first;
+  let size = control.firstChunkSize ?? CHUNK.first;
   for (;;) {
     if (control.signal?.aborted) return 'interrupted';
     const began = performance.now();
@@ -149,6 +152,6 @@ export async function materializeRecipients(prisma: PrismaClient, campaignId: st
     if (chunk.state !== 'written') return chunk.state;
     await control.onChunk?.(chunk.written);
     if (chunk.last) return 'complete';
-    if (control.chunkSize === undefined) size = nextChunkSize(size, performance.now() - began);
+    size = nextChunkSize(size, performance.now() - began);
   }
 }
