@@ -15,6 +15,7 @@
  *   written          recipients written by then, of `users`, and whether it was complete.
  *
  * Usage: npm run bench:stop -- --users 1000000 [--stop-after 2000]
+ * BEACON_DELIVERY_* are read as Beacon reads them (batch 1,000 as in bench:delivery).
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -80,7 +81,9 @@ interface Row {
 }
 
 async function run(url: string) {
-  const beacon = await startWorker({ databaseUrl: url, name: 'bench-stop', nodeArgs: npmStartArgs(), env: { BEACON_ROLE: 'all', LOG_LEVEL: 'info' } });
+  const env: Record<string, string> = { BEACON_ROLE: 'all', LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
+  for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
+  const beacon = await startWorker({ databaseUrl: url, name: 'bench-stop', nodeArgs: npmStartArgs(), env });
   const apiUrl = String(beacon.logs.find((e) => e.msg === 'beacon started')!.graphql);
   const db = new pg.Client({ connectionString: url });
   await db.connect();
