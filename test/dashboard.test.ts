@@ -181,18 +181,30 @@ describe('campaigns', () => {
       new MutationObserver(() => changes.push(performance.now())).observe(table, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
     });
 
+    // The campaign's own page, open in a second browser, follows the same run.
+    const detail = await openPage('campaigns-live-detail');
+    await signInWithLink(detail, `/campaigns/${id}`);
+    await detail.getByRole('heading', { name: 'Big launch Draft' }).waitFor();
+
     await startCampaign(t, id);
     const seen = new Set<string>();
+    const sentSeen = new Set<string>();
     const progress = row.getByRole('progressbar');
+    const sent = stat(detail, 'Sent');
     const until = Date.now() + 60_000;
     while (!(await row.getByText('Completed').isVisible())) {
       seen.add((await progress.getAttribute('aria-valuenow')) ?? '');
+      sentSeen.add((await sent.textContent()) ?? '');
       if (Date.now() > until) expect.fail(`not completed; progress seen: ${[...seen].join(', ')}`);
       await page.waitForTimeout(50);
     }
     await row.getByText('2,000 / 2,000').waitFor();
     const intermediate = [...seen].filter((value) => value !== '0' && value !== '100');
     expect(intermediate.length, `progress values seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(2);
+    await detail.getByRole('heading', { name: 'Big launch Completed' }).waitFor();
+    expect(await sent.textContent()).toBe('2,000');
+    const sentBetween = [...sentSeen].filter((value) => value !== '0' && value !== '2,000');
+    expect(sentBetween.length, `Sent values seen on the campaign page: ${[...sentSeen].join(', ')}`).toBeGreaterThanOrEqual(2);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     // Live updates are applied at most every 250 ms: at most 4 renders a second (5 in a
     // 1-second window that catches both ends; the browser's own scheduling may shift one).
