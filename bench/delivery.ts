@@ -18,7 +18,15 @@
  * Prints the figures as JSON plus a summary line, then drops both databases. Other load on
  * the machine skews wall-clock figures: the load average is printed with them.
  *
- * Usage: npm run bench:delivery -- --users 100000
+ * Usage: npm run bench:delivery -- --users 100000 [--subscribers 1000] [--readers 50] [--workers 2]
+ *   --subscribers N  graphql-ws subscribers on the campaign (default 1): COMPLETED lag p50/p99
+ *                    and the live-events hub's campaign reads per event (logged by the api
+ *                    process as it stops).
+ *   --readers N      N clients reading once a second what an open dashboard reads (the
+ *                    campaign with stats, the list's first 50, a recipients page of 50):
+ *                    latency p50/p99 while it delivers (bench/load/readers.ts).
+ *   --workers N      one `api` process and N `worker` processes instead of one `all`, their
+ *                    events shared through Redis (BENCH_REDIS_URL, REDIS_URL or the local one).
  * BENCH_DATABASE_URL or DATABASE_URL: a server URL allowed to CREATE DATABASE (default the
  * local postgres@127.0.0.1:5432). BEACON_DELIVERY_BATCH_SIZE / BEACON_DELIVERY_LANES /
  * BEACON_DELIVERY_RATE are read as Beacon reads them.
@@ -27,19 +35,31 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { signServerToken } from '../src/auth/tokens.js';
 import { applyMigrations } from '../src/db/migrations.js';
 import { distinctChannelId } from '../src/chat/channels.service.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
+import { closeWatchers, completedLags, openWatchers } from './load/watchers.js';
+import { startReaders } from './load/readers.js';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const usersArg = process.argv.indexOf('--users');
 const users = usersArg === -1 ? 100_000 : Number(process.argv[usersArg + 1]);
 if (!Number.isInteger(users) || users < 1000) throw new Error('--users needs an integer ≥ 1,000');
+function intArg(name: string, fallback: number, min: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at === -1 ? fallback : Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} needs an integer ≥ ${min}`);
+  return value;
+}
+/** graphql-ws subscribers watching the campaign (the first one's events are the progress figures). */
+const subscribers = intArg('subscribers', 1, 1);
+/** Dashboard readers polling once a second while it delivers (bench/load/readers.ts). */
+const readers = intArg('readers', 0, 0);
+/** 0: one `all` process; N: one `api` process and N `worker` processes. */
+const workers = intArg('workers', 0, 0);
 
 const CAMPAIGN = 'bench-campaign';
 const SENDER = 'bench-sender';
@@ -186,54 +206,6 @@ async function serverCpu(url: string, database: string) {
   };
 }
 
-interface CampaignEvent {
-  receivedAt: number;
-  status: string;
-  updatedAt: string;
-  completedAt: string | null;
-  messagesSent: number;
-}
-
-/** Subscribes to campaignUpdated(id) over graphql-ws; resolves `done` on COMPLETED. */
-function subscribe(apiUrl: string, token: string) {
-  const events: CampaignEvent[] = [];
-  const client = createClient({
-    url: apiUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
-  let resolveDone!: (event: CampaignEvent) => void;
-  let rejectDone!: (error: unknown) => void;
-  const done = new Promise<CampaignEvent>((resolve, reject) => {
-    resolveDone = resolve;
-    rejectDone = reject;
-  });
-  let resolveFirst!: () => void;
-  const first = new Promise<void>((resolve, reject) => {
-    resolveFirst = resolve;
-    void done.catch(reject);
-  });
-  const query = `subscription ($id: ID) { campaignUpdated(id: $id) { status updatedAt completedAt stats { messagesSent } } }`;
-  client.subscribe<{ campaignUpdated: { status: string; updatedAt: string; completedAt: string | null; stats: { messagesSent: number } } }>(
-    { query, variables: { id: CAMPAIGN } },
-    {
-      next: (result) => {
-        const c = result.data?.campaignUpdated;
-        if (!c) return rejectDone(new Error(JSON.stringify(result.errors)));
-        const event = { receivedAt: Date.now(), status: c.status, updatedAt: c.updatedAt, completedAt: c.completedAt, messagesSent: c.stats.messagesSent };
-        events.push(event);
-        resolveFirst();
-        if (c.status === 'COMPLETED') resolveDone(event);
-        else if (c.status !== 'DRAFT' && c.status !== 'IN_PROGRESS') rejectDone(new Error(`campaign ended ${c.status}`));
-      },
-      error: rejectDone,
-      complete: () => {},
-    },
-  );
-  return { events, first, done, close: () => client.dispose() };
-}
-
 async function graphql(apiUrl: string, token: string, query: string, variables: Record<string, unknown>): Promise<any> {
   const response = await fetch(apiUrl, {
     method: 'POST',
@@ -251,42 +223,62 @@ function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
 }
 
-/** Beacon as its own process (as `npm start` runs it, role all) on `url`; resolves once it serves. */
-async function startBeacon(url: string): Promise<{ beacon: WorkerProcess; apiUrl: string }> {
-  const env: Record<string, string> = { BEACON_ROLE: 'all', LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
+/**
+ * Beacon as `npm start` runs it, on `url`: one process of role `all`, or with `--workers N`
+ * one `api` process and N `worker` processes; resolves once they all serve.
+ */
+async function startBeacons(url: string): Promise<{ processes: WorkerProcess[]; api: WorkerProcess; apiUrl: string }> {
+  const env: Record<string, string> = { LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
-  const beacon = await startWorker({ databaseUrl: url, name: 'bench', nodeArgs: npmStartArgs(), env });
-  const started = beacon.logs.find((e) => e.msg === 'beacon started');
-  return { beacon, apiUrl: String(started!.graphql) };
+  // Events cross processes through Redis: the workers' progress reaches the api's subscribers.
+  if (workers > 0) env.REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const start = (name: string, role: string) => startWorker({ databaseUrl: url, name, nodeArgs: npmStartArgs(), env: { ...env, BEACON_ROLE: role } });
+  const processes = workers === 0
+    ? [await start('bench', 'all')]
+    : await Promise.all([start('bench-api', 'api'), ...Array.from({ length: workers }, (_, i) => start(`bench-worker-${i + 1}`, 'worker'))]);
+  const api = processes[0]!;
+  const started = api.logs.find((e) => e.msg === 'beacon started');
+  return { processes, api, apiUrl: String(started!.graphql) };
 }
 
-/** Runs the campaign through a Beacon process; returns the figures. */
+/** Runs the campaign through Beacon's processes; returns the figures. */
 async function endToEnd(url: string) {
-  const { beacon, apiUrl } = await startBeacon(url);
-  const settings = (key: string) => Number(beacon.logs.find((e) => e.msg === 'beacon started')?.[key] ?? NaN);
+  const { processes, api, apiUrl } = await startBeacons(url);
+  const settings = (key: string) => Number(processes.at(-1)!.logs.find((e) => e.msg === 'beacon started')?.[key] ?? NaN);
+  const token = await signServerToken(TEST_SECRET);
+  const watchers = await openWatchers(apiUrl.replace(/^http/, 'ws'), token, CAMPAIGN, subscribers).catch(async (error: unknown) => {
+    await Promise.all(processes.map((p) => p.kill()));
+    throw error;
+  });
   try {
-    const token = await signServerToken(TEST_SECRET);
-    const feed = subscribe(apiUrl, token);
-    await feed.first; // the DRAFT state: the subscription is live
-    const rssBefore = procStatusBytes(beacon.pid, 'VmRSS');
-    let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, procStatusBytes(beacon.pid, 'VmRSS'))), 50);
+    const rssOf = () => processes.map((p) => procStatusBytes(p.pid, 'VmRSS'));
+    const rssBefore = rssOf();
+    const rssPeak = [...rssBefore];
+    const sampler = setInterval(() => rssOf().forEach((rss, i) => (rssPeak[i] = Math.max(rssPeak[i]!, rss))), 50);
     const server = await serverCpu(url, new URL(url).pathname.slice(1));
-    const nodeTicks = processTicks(beacon.pid, 'node');
+    const nodeTicksOf = () => processes.map((p) => processTicks(p.pid, 'node'));
+    const nodeTicks = nodeTicksOf();
+    const reading = readers > 0 ? startReaders(apiUrl, token, CAMPAIGN, readers) : null;
     const startedAt = Date.now();
     const started = await graphql(apiUrl, token, `mutation ($id: ID!) { startCampaign(id: $id) { __typename ... on Error { message } } }`, { id: CAMPAIGN });
     if (started.startCampaign.__typename !== 'StartCampaignPayload') throw new Error(JSON.stringify(started));
     let timer: NodeJS.Timeout | undefined;
     const completed = await Promise.race([
-      feed.done,
+      watchers[0]!.completed,
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no COMPLETED within 10 minutes')), 600_000))),
     ]).finally(() => clearTimeout(timer));
+    const reads = await reading?.stop();
+    const lags = await completedLags(watchers);
     clearInterval(sampler);
-    rssPeak = Math.max(rssPeak, procStatusBytes(beacon.pid, 'VmRSS'));
-    const vmHwm = procStatusBytes(beacon.pid, 'VmHWM');
-    const nodeTicksAfter = processTicks(beacon.pid, 'node');
+    rssOf().forEach((rss, i) => (rssPeak[i] = Math.max(rssPeak[i]!, rss)));
+    const vmHwm = processes.map((p) => procStatusBytes(p.pid, 'VmHWM'));
+    const nodeTicksAfter = nodeTicksOf();
     const serverCpuSeconds = await server.stop();
-    await feed.close();
+    const feed = watchers[0]!.seen;
+    await closeWatchers(watchers);
+    // The api process logs its live-events hub's reads as it stops.
+    await api.terminate(30_000);
+    const liveReads = Number(api.logs.find((e) => e.msg === 'stopped')?.liveReads ?? NaN);
 
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -306,33 +298,50 @@ async function endToEnd(url: string) {
     }
 
     const completedAt = Date.parse(completed.completedAt!);
-    const progress = feed.events.filter((e) => e.status === 'IN_PROGRESS');
+    const progress = feed.filter((e) => e.status === 'IN_PROGRESS');
     const seen = [...progress, completed];
-    const gaps = seen.slice(1).map((e, i) => e.receivedAt - seen[i]!.receivedAt);
-    const staleness = seen.map((e) => e.receivedAt - Date.parse(e.status === 'COMPLETED' ? e.completedAt! : e.updatedAt));
+    const gaps = seen.slice(1).map((e, i) => e.at - seen[i]!.at);
+    const staleness = seen.map((e) => e.at - Date.parse(e.status === 'COMPLETED' ? e.completedAt! : e.updatedAt));
     const seconds = (completedAt - startedAt) / 1000;
+    const cpu = nodeTicks.map((before, i) => (before === null || nodeTicksAfter[i] === null ? null : round((nodeTicksAfter[i]! - before) / TICKS_PER_SECOND, 1)));
+    const events = feed.length - 1; // after the initial DRAFT state
     return {
       batchSize: settings('deliveryBatchSize'),
       lanes: settings('deliveryLanes'),
+      /** Beacon's processes: `all`, or `api` then the workers. */
+      processes: processes.map((p) => p.name),
       seconds: round(seconds, 2),
       recipientsPerSecond: Math.round(users / seconds),
-      /** Of the Beacon process: before startCampaign, the highest sample, and the kernel's peak. */
-      rssMb: { beforeStart: mb(rssBefore), peak: mb(rssPeak), vmHwm: mb(vmHwm) },
+      /** Of the (first) Beacon process: before startCampaign, the highest sample, and the kernel's peak. */
+      rssMb: { beforeStart: mb(rssBefore[0]!), peak: mb(rssPeak[0]!), vmHwm: mb(vmHwm[0]!) },
+      /** Peak RSS of each process, in the order of `processes`. */
+      rssPeakMbByProcess: rssPeak.map(mb),
       cpuSeconds: {
-        beacon: nodeTicks === null || nodeTicksAfter === null ? null : round((nodeTicksAfter - nodeTicks) / TICKS_PER_SECOND, 1),
+        beacon: cpu.some((c) => c === null) ? null : round(cpu.reduce((a, b) => a! + b!, 0)!, 1),
         server: serverCpuSeconds,
       },
       events: {
         progressEvents: progress.length,
+        /** From the startCampaign call to the first IN_PROGRESS state a subscriber received. */
+        firstProgressMs: progress.length ? progress[0]!.at - startedAt : null,
         meanGapMs: gaps.length ? Math.round(gaps.reduce((a, b) => a + b, 0) / gaps.length) : null,
         maxGapMs: gaps.length ? Math.max(...gaps) : null,
         /** Receipt time minus the committed state's updatedAt/completedAt (set just before its commit). */
         meanLagMs: Math.round(staleness.reduce((a, b) => a + b, 0) / staleness.length),
-        completedLagMs: completed.receivedAt - completedAt,
+        completedLagMs: completed.at - completedAt,
       },
+      subscribers: {
+        count: subscribers,
+        /** From completedAt to each subscriber receiving COMPLETED. */
+        completedLagMs: lags,
+        /** Campaign reads the api process's live-events hub made for all its subscribers, and per event. */
+        liveReads,
+        liveReadsPerEvent: round(liveReads / Math.max(1, events), 2),
+      },
+      readers: reads ? { count: readers, ...reads } : null,
     };
   } finally {
-    await beacon.kill();
+    await Promise.all(processes.map((p) => p.kill()));
   }
 }
 
@@ -367,6 +376,11 @@ try {
     `delivery of ${users.toLocaleString('en')} recipients (batch ${run.batchSize}, ${run.lanes} lanes, load ${loadBefore}): ` +
       `${run.recipientsPerSecond.toLocaleString('en')}/s end to end, floor ${floorPerSecond.toLocaleString('en')}/s (ratio ${ratio}), ` +
       `peak RSS ${run.rssMb.peak} MB, COMPLETED seen ${run.events.completedLagMs} ms after commit, progress every ${run.events.meanGapMs} ms`,
+  );
+  console.log(
+    `${run.processes.join(' + ')}; ${subscribers.toLocaleString('en')} subscriber(s): COMPLETED p99 ${run.subscribers.completedLagMs.p99} ms, ` +
+      `${run.subscribers.liveReadsPerEvent} live reads per event` +
+      (run.readers ? `; ${readers} readers: p50 ${run.readers.ms.p50} / p99 ${run.readers.ms.p99} ms over ${run.readers.requests} reads (${run.readers.errors} errors)` : ''),
   );
 } finally {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${floorDatabase} WITH (FORCE)`);

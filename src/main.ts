@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     app.logger.info('shutting down', { signal });
     app.stop().then(
       () => {
-        app.logger.info('stopped', { ms: Date.now() - since });
+        // liveReads: campaign reads the live-events hub made for subscribers (benches read it).
+        app.logger.info('stopped', { ms: Date.now() - since, liveReads: app.events.live?.reads ?? 0 });
         process.exit(0);
       },
       (error: unknown) => {
