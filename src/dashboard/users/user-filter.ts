@@ -1,0 +1,27 @@
+/**
+ * The `users` filter of the Users page: the search box (a prefix of the id or of a word of
+ * the name) ANDed with the filter builder's conditions. Conditions still being written (no
+ * field yet) and groups left empty are left out, so adding a row does not fail the list.
+ */
+import { toJson, type FilterGroup, type FilterNode } from '../segments/filter-model';
+
+function prune(group: FilterGroup): FilterGroup {
+  const children = group.children
+    .map((node): FilterNode | null => {
+      if (node.kind === 'row') return node.field.trim() === '' ? null : node;
+      const pruned = prune(node);
+      return pruned.children.length === 0 ? null : pruned;
+    })
+    .filter((node): node is FilterNode => node !== null);
+  return { ...group, children };
+}
+
+export function userFilter(search: string, root: FilterGroup): Record<string, unknown> | null {
+  const parts: Record<string, unknown>[] = [];
+  const text = search.trim();
+  if (text) parts.push({ $or: [{ id: { $autocomplete: text } }, { name: { $autocomplete: text } }] });
+  const built = toJson(prune(root));
+  if (Object.keys(built).length > 0) parts.push(built);
+  if (parts.length === 0) return null;
+  return parts.length === 1 ? parts[0]! : { $and: parts };
+}
