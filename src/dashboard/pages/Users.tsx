@@ -10,7 +10,7 @@ import { ErrorMessage } from '../components/CampaignBits';
 import { Pager, countOf } from '../components/Pager';
 import { FilterBuilder } from '../segments/FilterBuilder';
 import { fromJson, type FilterGroup } from '../segments/filter-model';
-import { userFilter } from '../users/user-filter';
+import { filterErrorText, userFilter } from '../users/user-filter';
 import { useDebounced } from '../debounce';
 import { useCursorPages } from '../paging';
 import { Link } from '../router';
@@ -52,7 +52,7 @@ export function UsersPage() {
         </p>
         <FilterBuilder root={root} onChange={setRoot} />
       </section>
-      {result.error && <ErrorMessage title="Could not load the users." error={result.error} />}
+      {result.error && <ErrorMessage title="Could not load the users." error={{ message: filterErrorText(result.error) }} />}
       {!connection && !result.error && (
         <p className="muted" role="status">
           Loading users…
