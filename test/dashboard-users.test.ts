@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from './helpers/app.js';
-import { runCampaign } from './helpers/delivery-extra.js';
+import { createChannel, runCampaign } from './helpers/delivery-extra.js';
 import { hasHorizontalPageScroll, screenshot } from './helpers/browser.js';
 import { DESKTOP, PHONE, dashboardTestSetup, type DashboardSession } from './helpers/browser-setup.js';
 
@@ -111,6 +111,28 @@ describe('users pages', () => {
     await screenshot(page, 'users-channel-1280x800');
     await members.getByRole('link', { name: 'Ann Jansen' }).click();
     await page.getByRole('heading', { name: 'Ann Jansen' }).waitFor();
+    await page.close();
+  });
+
+  it("pages a channel's messages newest first", async () => {
+    const team = await createChannel(t, { type: 'team', id: 'general', members: ['bob', 'cas'], createdById: 'bob' });
+    const start = Date.now() - 60_000;
+    await t.app.db.prisma.message.createMany({
+      data: Array.from({ length: 30 }, (_, i) => ({ id: `note-${i + 1}`, channelCid: team, userId: 'bob', text: `Note ${i + 1}`, createdAt: new Date(start + i * 1000) })),
+    });
+    const page = await signedIn('messages', `/channels/${encodeURIComponent(team)}`);
+    await page.getByRole('heading', { name: `Channel ${team}` }).waitFor();
+    const texts = () => page.getByRole('list', { name: 'Messages, newest first' }).locator('p.message').allTextContents();
+    await page.getByText('30 messages').waitFor();
+    const first = await texts();
+    expect(first).toHaveLength(25);
+    expect([first[0], first[24]]).toEqual(['Note 30', 'Note 6']);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Note 1', { exact: true }).waitFor();
+    expect(await texts()).toEqual(['Note 5', 'Note 4', 'Note 3', 'Note 2', 'Note 1']);
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByText('Note 30', { exact: true }).waitFor();
     await page.close();
   });
 

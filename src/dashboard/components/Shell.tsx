@@ -44,7 +44,8 @@ function Page({ path }: { path: string }) {
 /** Navigation and the current page, for a signed-in person. */
 export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const path = usePath();
-  const current = path === '/' ? '/campaigns' : path;
+  // A channel is reached from a user's page, so it sits under Users.
+  const current = path === '/' ? '/campaigns' : path.startsWith('/channels/') ? '/users' : path;
   return (
     <div className="shell">
       <header className="topbar">
