@@ -76,6 +76,7 @@ describe('users pages', () => {
     const alert = page.getByRole('alert').filter({ hasText: 'Could not load the users.' });
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/plan/);
+    await screenshot(page, 'users-filter-error-1280x800');
 
     await page.getByRole('button', { name: 'Remove condition' }).nth(1).click();
     await page.getByText('2 users').waitFor();
