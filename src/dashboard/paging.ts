@@ -16,6 +16,7 @@ export interface CursorPages {
   };
 }
 
+/** The current page's cursor and the Pager's props, reset to the first page when `key` changes. */
 export function useCursorPages(key = ''): CursorPages {
   const [state, setState] = useState<{ key: string; cursors: (string | null)[] }>({ key, cursors: [null] });
   const cursors = state.key === key ? state.cursors : [null];

@@ -15,6 +15,7 @@ const MEMBERS = 100;
 
 const userPath = (id: string) => `/users/${encodeURIComponent(id)}`;
 
+/** The channel `cid`, or NotFound when no channel has it. */
 export function ChannelPage({ cid }: { cid: string }) {
   const [result] = useQuery({ query: ChannelPageDocument, variables: { cid, members: MEMBERS } });
   const channel = result.data?.channel;

@@ -16,6 +16,7 @@ function customFields(value: unknown, prefix = ''): [string, string][] {
   return entries.flatMap(([key, inner]) => customFields(inner, prefix ? `${prefix}.${key}` : key));
 }
 
+/** The user `id`, or NotFound when no user has it. */
 export function UserPage({ id }: { id: string }) {
   const [result] = useQuery({ query: UserProfileDocument, variables: { id } });
   const user = result.data?.user;

@@ -19,6 +19,7 @@ const PAGE_SIZE = 50;
 
 const emptyRoot = (): FilterGroup => (fromJson({}) as { ok: true; root: FilterGroup }).root;
 
+/** The users matching the search and the builder's conditions, paged, with their count. */
 export function UsersPage() {
   const ids = useId();
   const [search, setSearch] = useState('');

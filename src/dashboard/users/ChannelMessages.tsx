@@ -13,6 +13,7 @@ import { Link } from '../router';
 
 const PAGE_SIZE = 25;
 
+/** The messages of channel `cid`, newest first. */
 export function ChannelMessages({ cid }: { cid: string }) {
   const ids = useId();
   const pages = useCursorPages(cid);

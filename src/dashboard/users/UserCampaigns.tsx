@@ -15,6 +15,7 @@ import { channelPath } from './UserChannels';
 
 const PAGE_SIZE = 20;
 
+/** The recipient rows of `userId` across campaigns, newest first. */
 export function UserCampaigns({ userId }: { userId: string }) {
   const ids = useId();
   const pages = useCursorPages();

@@ -10,8 +10,10 @@ import { Link } from '../router';
 
 const PAGE_SIZE = 20;
 
+/** A channel page's path; the cid's colon (and anything else) is URI-encoded. */
 export const channelPath = (cid: string) => `/channels/${encodeURIComponent(cid)}`;
 
+/** The channels `userId` is a member of. */
 export function UserChannels({ userId }: { userId: string }) {
   const ids = useId();
   const pages = useCursorPages();

@@ -17,6 +17,7 @@ function prune(group: FilterGroup): FilterGroup {
   return { ...group, children };
 }
 
+/** The filter for `users(filter:)`, or null for every user. */
 export function userFilter(search: string, root: FilterGroup): Record<string, unknown> | null {
   const parts: Record<string, unknown>[] = [];
   const text = search.trim();
