@@ -146,7 +146,7 @@ describe('signing in', () => {
 });
 
 describe('segments and users', () => {
-  it('lists the segments and finds a user by id', async () => {
+  it('lists the segments and finds a user by id or name', async () => {
     await createSegment(t, { name: 'Everyone', type: 'USER', allUsers: true });
     const page = await openPage('segments-users');
     await signInWithLink(page, '/campaigns');
@@ -155,11 +155,11 @@ describe('segments and users', () => {
     await page.getByRole('row').filter({ hasText: 'Everyone' }).getByText('Users').waitFor();
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('cell', { name: 'Ann', exact: true }).waitFor();
-    await page.getByLabel('User id').fill('bob');
+    await page.getByLabel('Search users').fill('bob');
     await page.getByRole('cell', { name: 'Ann', exact: true }).waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: 'Bob', exact: true }).waitFor();
-    await page.getByLabel('User id').fill('nobody');
-    await page.getByText('No users found.').waitFor();
+    await page.getByLabel('Search users').fill('nobody');
+    await page.getByText('No users match.').waitFor();
   });
 });
 
