@@ -43,6 +43,7 @@ export const IDFilter = builder.inputRef<ScalarFilter<string>>('IDFilter').imple
     in: t.idList({ description: describe.in }),
     nin: t.idList({ description: describe.nin }),
     exists: t.boolean({ description: describe.exists }),
+    autocomplete: t.string({ description: describe.autocomplete }),
   }),
 });
 
