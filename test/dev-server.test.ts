@@ -89,6 +89,7 @@ describe('npm run dev', () => {
     const ws = origin.replace(/^http/, 'ws');
     expect(JSON.parse(await firstMessage(`${ws}/`, 'vite-hmr'))).toEqual({ type: 'connected' });
     await expect(firstMessage(`${ws}/elsewhere`, 'graphql-transport-ws')).rejects.toThrow('HTTP 400');
+    await expect(firstMessage(`${ws}/elsewhere`, 'vite-hmr')).rejects.toThrow('HTTP 400');
     expect(dev.exited).toBe(false);
   });
 });

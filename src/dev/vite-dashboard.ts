@@ -36,7 +36,9 @@ export async function viteDashboard(): Promise<DashboardServing> {
       });
     },
     upgrade: (req, socket, head) => {
-      if (!VITE_PROTOCOLS.has(String(req.headers['sec-websocket-protocol'] ?? ''))) return false;
+      // Vite's client connects at the base path (`/`); Vite would leave any other socket hanging.
+      const pathname = (req.url ?? '/').split('?')[0];
+      if (pathname !== '/' || !VITE_PROTOCOLS.has(String(req.headers['sec-websocket-protocol'] ?? ''))) return false;
       hmrUpgrades.emit('upgrade', req, socket, head);
       return true;
     },
