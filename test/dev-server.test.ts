@@ -37,7 +37,10 @@ function firstMessage(url: string, protocol: string): Promise<string> {
 }
 
 describe('npm run dev', () => {
-  test('logs a sign-in link to the port that serves the dashboard', () => {
+  test('logs a sign-in link to the port that serves the dashboard', async () => {
+    // Logged just after "beacon started" (signing the token is asynchronous).
+    const deadline = Date.now() + 15_000;
+    while (!dev.logs.some((e) => e.msg === 'dashboard sign-in link') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const link = dev.logs.find((e) => e.msg === 'dashboard sign-in link');
     expect(String(link?.url)).toMatch(new RegExp(`^${origin}/#token=[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
   });
