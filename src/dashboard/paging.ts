@@ -19,6 +19,9 @@ export interface CursorPages {
 /** The current page's cursor and the Pager's props, reset to the first page when `key` changes. */
 export function useCursorPages(key = ''): CursorPages {
   const [state, setState] = useState<{ key: string; cursors: (string | null)[] }>({ key, cursors: [null] });
+  // A new key forgets the old pages (set while rendering, so coming back to an earlier key
+  // starts from its first page too, and no query runs with a stale cursor).
+  if (state.key !== key) setState({ key, cursors: [null] });
   const cursors = state.key === key ? state.cursors : [null];
   return {
     cursor: cursors[cursors.length - 1] ?? null,

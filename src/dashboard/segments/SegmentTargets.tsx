@@ -12,6 +12,7 @@ import { formatCount } from '../format';
 import { useDebounced } from '../debounce';
 import { Pager } from '../components/Pager';
 import { ErrorMessage } from '../components/CampaignBits';
+import { useCursorPages } from '../paging';
 
 const PAGE_SIZE = 25;
 const MAX_IDS = 10_000;
@@ -22,21 +23,15 @@ export function SegmentTargets({ segmentId }: { segmentId: string }) {
   const [outcome, setOutcome] = useState<{ ok: boolean; message: string } | null>(null);
   const [search, setSearch] = useState('');
   const query = useDebounced(search.trim(), 250);
-  // Cursors of the pages before the current one; the last is the current page's `after`.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  // A new search starts again from the first page (reset while rendering: no stale-cursor query).
-  const [pagedQuery, setPagedQuery] = useState(query);
-  if (pagedQuery !== query) {
-    setPagedQuery(query);
-    setCursors([null]);
-  }
+  // A new search starts again from the first page (no stale-cursor query: reset while rendering).
+  const pages = useCursorPages(query);
   const [result, refetch] = useQuery({
     query: SegmentTargetsDocument,
     variables: {
       id: segmentId,
       filter: query ? { id: { autocomplete: query } } : null,
       first: PAGE_SIZE,
-      after: cursors[cursors.length - 1] ?? null,
+      after: pages.cursor,
     },
     requestPolicy: 'cache-and-network',
   });
@@ -148,10 +143,7 @@ export function SegmentTargets({ segmentId }: { segmentId: string }) {
           <Pager
             label="Target pages"
             summary={query ? `${formatCount(connection.totalCount)} match “${query}”` : `${formatCount(connection.totalCount)} in the audience`}
-            hasPrevious={cursors.length > 1}
-            hasNext={connection.pageInfo.hasNextPage}
-            onPrevious={() => setCursors(cursors.slice(0, -1))}
-            onNext={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+            {...pages.pager(connection.pageInfo.hasNextPage, connection.pageInfo.endCursor)}
           />
         </>
       )}

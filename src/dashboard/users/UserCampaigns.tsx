@@ -8,7 +8,7 @@ import { UserCampaignsDocument } from '../generated/graphql';
 import { formatDateTime } from '../format';
 import { ErrorMessage } from '../components/CampaignBits';
 import { Pager, countOf } from '../components/Pager';
-import { RECIPIENT_STATUS_LABELS } from '../components/Recipients';
+import { ErrorCell, RecipientStatusBadge } from '../components/Recipients';
 import { useCursorPages } from '../paging';
 import { Link } from '../router';
 import { channelPath } from './UserChannels';
@@ -55,16 +55,14 @@ export function UserCampaigns({ userId }: { userId: string }) {
                     <Link to={`/campaigns/${encodeURIComponent(node.campaignId)}`}>{node.campaign.name}</Link>
                   </td>
                   <td data-label="Status">
-                    <span className={`badge badge-recipient-${node.status.toLowerCase()}`}>{RECIPIENT_STATUS_LABELS[node.status]}</span>
+                    <RecipientStatusBadge status={node.status} />
                   </td>
                   <td data-label="Sent at">{formatDateTime(node.sentAt)}</td>
                   <td data-label="Read at">{formatDateTime(node.readAt)}</td>
                   <td data-label="Channel" className="wrap-anywhere">
                     {node.message ? <Link to={channelPath(node.message.channelCid)}>{node.message.channelCid}</Link> : '—'}
                   </td>
-                  <td data-label="Error" className={node.error ? 'recipient-error' : undefined}>
-                    {node.error ?? '—'}
-                  </td>
+                  <ErrorCell error={node.error} />
                 </tr>
               ))}
             </tbody>
