@@ -213,6 +213,14 @@ async function serverCpu(url: string, database: string) {
   };
 }
 
+/** When a run's phases happened, from the database rows. */
+interface Timeline {
+  started: Date;
+  materialized: Date;
+  firstBatch: Date;
+  lastBatch: Date;
+}
+
 interface CampaignEvent {
   receivedAt: number;
   status: string;
@@ -321,8 +329,12 @@ async function endToEnd(url: string) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const rows = await client
-      .query<{ sent: number; recipients: number; messages: number; channels: number; members: number }>(
+      .query<{ sent: number; recipients: number; messages: number; channels: number; members: number } & Timeline>(
         `SELECT (SELECT messages_sent FROM campaigns WHERE id = $1) AS sent,
+                (SELECT started_at FROM campaigns WHERE id = $1) AS started,
+                (SELECT materialized_at FROM campaigns WHERE id = $1) AS materialized,
+                (SELECT min(sent_at) FROM recipients WHERE campaign_id = $1 AND sent_at IS NOT NULL) AS "firstBatch",
+                (SELECT max(sent_at) FROM recipients WHERE campaign_id = $1 AND sent_at IS NOT NULL) AS "lastBatch",
                 (SELECT count(*)::int FROM recipients WHERE campaign_id = $1 AND status = 'SENT') AS recipients,
                 (SELECT count(*)::int FROM messages WHERE campaign_id = $1) AS messages,
                 (SELECT count(*)::int FROM channels) AS channels,
@@ -341,10 +353,23 @@ async function endToEnd(url: string) {
     const gaps = seen.slice(1).map((e, i) => e.receivedAt - seen[i]!.receivedAt);
     const staleness = seen.map((e) => e.receivedAt - Date.parse(e.status === 'COMPLETED' ? e.completedAt! : e.updatedAt));
     const seconds = (completedAt - startedAt) / 1000;
+    const since = (at: Date) => at.getTime() - startedAt;
     return {
       batchSize: settings('deliveryBatchSize'),
       lanes: settings('deliveryLanes'),
       seconds: round(seconds, 2),
+      /**
+       * Ms from the startCampaign call to the campaign row's startedAt and materializedAt (the
+       * materializing transaction's start), the first and the last batch's grant (sent_at),
+       * and completedAt: where a run's time goes.
+       */
+      phasesMs: {
+        started: since(check.started),
+        materialized: since(check.materialized),
+        firstBatch: since(check.firstBatch),
+        lastBatch: since(check.lastBatch),
+        completed: completedAt - startedAt,
+      },
       recipientsPerSecond: Math.round(users / seconds),
       /** Of the Beacon process: before startCampaign, the highest sample, and the kernel's peak. */
       rssMb: { beforeStart: mb(rssBefore), peak: mb(rssPeak), vmHwm: mb(vmHwm) },
