@@ -3,7 +3,8 @@
  * channels take one statement: it inserts the missing ones with their exact member_count
  * and their members, both computed here, and returns which it created (so nothing is read
  * back). Channels that already exist (or that another worker created meanwhile) take two
- * more: add the members, read back. Safe to run twice (ON CONFLICT DO NOTHING) and under concurrency.
+ * more: add the members, read back. Safe to run twice (ON CONFLICT DO NOTHING) and under
+ * concurrency.
  *
  * Membership rules (spec §4 senderMode): new channels get the receiver, the template's
  * members and the sender unless EXCLUDE; existing channels get the receiver (a message
