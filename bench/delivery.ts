@@ -1,22 +1,23 @@
 /**
  * End-to-end delivery throughput of a 1:1 campaign with createChannels on real PostgreSQL.
  *
- * Creates a scratch database on the server, migrates it, seeds `--users` users that match a
- * filter segment (plus 10% that do not) and a DRAFT campaign over that segment, all in SQL
- * (`INSERT … SELECT generate_series`), and clones it (`CREATE DATABASE … TEMPLATE`). Then:
+ * Creates a scratch database on the server, migrates it, imports `--users` users that match a
+ * filter segment (plus 10% that do not) in SQL (`INSERT … SELECT generate_series`, no
+ * ANALYZE after it), and clones it (`CREATE DATABASE … TEMPLATE`). Then:
  *   1. Starts Beacon as its own process, as `npm start` runs it (`node <V8 flags>
  *      dist/main.js`, built by `npm run build`; role `all`, BEACON_DELIVERY_* from this
- *      environment) on the first
- *      copy, subscribes to `campaignUpdated` over graphql-ws, calls `startCampaign`, and
- *      waits for COMPLETED: recipients/s from the startCampaign call to `completedAt`, the
+ *      environment) on the first copy, creates the segment and a DRAFT campaign over it
+ *      through the API, subscribes to `campaignUpdated` over graphql-ws, calls
+ *      `startCampaign`, and waits for COMPLETED: recipients/s from the startCampaign call to `completedAt`, the
  *      Beacon process's peak RSS (VmRSS sampled every 50 ms, and its VmHWM), the
  *      subscriber's lag, and CPU seconds of the Beacon process and of the server's backends
  *      (when the server runs on this machine).
- *   2. The floor: on the second copy, one transaction of set-based `INSERT … SELECT`
- *      statements writes the same rows (recipients, channels, memberships, messages,
+ *   2. The floor: on the second copy (the same segment and campaign, by SQL), one
+ *      transaction of set-based `INSERT … SELECT` statements writes the same rows (recipients, channels, memberships, messages,
  *      recipient updates, counters), with the text rendered in SQL.
- * Prints the figures as JSON plus a summary line, then drops both databases. Other load on
- * the machine skews wall-clock figures: the load average is printed with them.
+ * Prints the figures as JSON, as a table and as a summary line, then drops both databases.
+ * Other load on the machine skews wall-clock figures: the load average is printed with them,
+ * and the CPU seconds of Beacon and of the server's backends are the steadier measure.
  *
  * Usage: npm run bench:delivery -- --users 100000 [--subscribers 1000] [--readers 50] [--workers 2]
  *   --subscribers N  graphql-ws subscribers on the campaign (default 1): COMPLETED lag p50/p99
@@ -36,6 +37,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { signServerToken } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
 import { applyMigrations } from '../src/db/migrations.js';
 import { distinctChannelId } from '../src/chat/channels.service.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
@@ -68,7 +70,11 @@ const TEXT = 'Hi {{ user.name }}, your {{ user.plan }} plan renews in {{ user.ci
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 
-/** Users, the filter segment and the DRAFT campaign, identical in both copies. */
+/**
+ * The users (and the sender), identical in both copies, by one bulk insert — and, as after
+ * a real import, no ANALYZE: the segment, the campaign and the delivery run on whatever
+ * statistics PostgreSQL has (none yet for these rows).
+ */
 async function seed(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -80,19 +86,39 @@ async function seed(url: string): Promise<void> {
                                 'city', (ARRAY['Delft','Oslo','Lisbon','Osaka'])[1 + n % 4])
       FROM generate_series(1, $1 + $1 / 10) AS n`, [users]);
     await client.query(`INSERT INTO users (id, name, role) VALUES ($1, 'Beacon', 'admin')`, [SENDER]);
-    await client.query(`
-      INSERT INTO segments (id, type, name, filter, updated_at)
-      VALUES ('bench-pro', 'USER', 'Pro users', '{"plan": "pro"}', now())`);
-    await client.query(
-      `INSERT INTO campaigns (id, name, sender_id, message_template, create_channels, updated_at)
-       VALUES ($1, 'Bench', $2, $3, true, now())`,
-      [CAMPAIGN, SENDER, JSON.stringify({ text: TEXT, attachments: [], custom: {} })],
-    );
-    await client.query(`INSERT INTO campaign_segments (campaign_id, segment_id, position) VALUES ($1, 'bench-pro', 0)`, [CAMPAIGN]);
-    await client.query('ANALYZE');
   } finally {
     await client.end();
   }
+}
+
+const SEGMENT = { id: 'bench-pro', type: 'USER', name: 'Pro users', filter: { plan: 'pro' } };
+const CAMPAIGN_INPUT = {
+  id: CAMPAIGN,
+  name: 'Bench',
+  senderId: SENDER,
+  segmentIds: [SEGMENT.id],
+  createChannels: true,
+  channelTemplate: { type: 'messaging' },
+  messageTemplate: { text: TEXT },
+};
+
+/** The filter segment and the DRAFT campaign over it, through the public API (as a client would, right after the import). */
+async function createCampaign(apiUrl: string, token: string): Promise<void> {
+  const segment = await graphql(apiUrl, token, `mutation ($input: CreateSegmentInput!) { createSegment(input: $input) { __typename ... on Error { message } } }`, { input: SEGMENT });
+  if (segment.createSegment.__typename !== 'CreateSegmentPayload') throw new Error(JSON.stringify(segment));
+  const campaign = await graphql(apiUrl, token, `mutation ($input: CreateCampaignInput!) { createCampaign(input: $input) { __typename ... on Error { message } } }`, { input: CAMPAIGN_INPUT });
+  if (campaign.createCampaign.__typename !== 'CreateCampaignPayload') throw new Error(JSON.stringify(campaign));
+}
+
+/** The same segment and campaign rows in the floor's copy, by SQL (not timed). */
+async function createFloorCampaign(client: pg.Client): Promise<void> {
+  await client.query(`INSERT INTO segments (id, type, name, filter, updated_at) VALUES ($1, 'USER', $2, $3, now())`, [SEGMENT.id, SEGMENT.name, JSON.stringify(SEGMENT.filter)]);
+  await client.query(
+    `INSERT INTO campaigns (id, name, sender_id, message_template, create_channels, updated_at)
+     VALUES ($1, 'Bench', $2, $3, true, now())`,
+    [CAMPAIGN, SENDER, JSON.stringify({ text: TEXT, attachments: [], custom: {} })],
+  );
+  await client.query(`INSERT INTO campaign_segments (campaign_id, segment_id, position) VALUES ($1, $2, 0)`, [CAMPAIGN, SEGMENT.id]);
 }
 
 /** `{{…}}` of TEXT, rendered in SQL for the floor. */
@@ -108,6 +134,7 @@ async function floor(url: string): Promise<{ ms: number; messages: number; steps
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    await createFloorCampaign(client);
     const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const ticksBefore = processTicks(pid);
     const params = [CAMPAIGN, SENDER];
@@ -206,6 +233,14 @@ async function serverCpu(url: string, database: string) {
   };
 }
 
+/** When a run's phases happened, from the database rows. */
+interface Timeline {
+  started: Date;
+  materialized: Date;
+  firstBatch: Date;
+  lastBatch: Date;
+}
+
 async function graphql(apiUrl: string, token: string, query: string, variables: Record<string, unknown>): Promise<any> {
   const response = await fetch(apiUrl, {
     method: 'POST',
@@ -228,7 +263,9 @@ function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * one `api` process and N `worker` processes; resolves once they all serve.
  */
 async function startBeacons(url: string): Promise<{ processes: WorkerProcess[]; api: WorkerProcess; apiUrl: string }> {
-  const env: Record<string, string> = { LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
+  // Beacon's own batch size unless this environment sets one (the worker helper's default is the tests' small batches).
+  const batchSize = String(loadConfig({ DATABASE_URL: url }).deliveryBatchSize);
+  const env: Record<string, string> = { LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: batchSize };
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
   // Events cross processes through Redis: the workers' progress reaches the api's subscribers.
   if (workers > 0) env.REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -246,7 +283,7 @@ async function endToEnd(url: string) {
   const { processes, api, apiUrl } = await startBeacons(url);
   const settings = (key: string) => Number(processes.at(-1)!.logs.find((e) => e.msg === 'beacon started')?.[key] ?? NaN);
   const token = await signServerToken(TEST_SECRET);
-  const watchers = await openWatchers(apiUrl.replace(/^http/, 'ws'), token, CAMPAIGN, subscribers).catch(async (error: unknown) => {
+  const watchers = await createCampaign(apiUrl, token).then(() => openWatchers(apiUrl.replace(/^http/, 'ws'), token, CAMPAIGN, subscribers)).catch(async (error: unknown) => {
     await Promise.all(processes.map((p) => p.kill()));
     throw error;
   });
@@ -283,8 +320,12 @@ async function endToEnd(url: string) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const rows = await client
-      .query<{ sent: number; recipients: number; messages: number; channels: number; members: number }>(
+      .query<{ sent: number; recipients: number; messages: number; channels: number; members: number } & Timeline>(
         `SELECT (SELECT messages_sent FROM campaigns WHERE id = $1) AS sent,
+                (SELECT started_at FROM campaigns WHERE id = $1) AS started,
+                (SELECT materialized_at FROM campaigns WHERE id = $1) AS materialized,
+                (SELECT min(sent_at) FROM recipients WHERE campaign_id = $1 AND sent_at IS NOT NULL) AS "firstBatch",
+                (SELECT max(sent_at) FROM recipients WHERE campaign_id = $1 AND sent_at IS NOT NULL) AS "lastBatch",
                 (SELECT count(*)::int FROM recipients WHERE campaign_id = $1 AND status = 'SENT') AS recipients,
                 (SELECT count(*)::int FROM messages WHERE campaign_id = $1) AS messages,
                 (SELECT count(*)::int FROM channels) AS channels,
@@ -305,12 +346,25 @@ async function endToEnd(url: string) {
     const seconds = (completedAt - startedAt) / 1000;
     const cpu = nodeTicks.map((before, i) => (before === null || nodeTicksAfter[i] === null ? null : round((nodeTicksAfter[i]! - before) / TICKS_PER_SECOND, 1)));
     const events = feed.length - 1; // after the initial DRAFT state
+    const since = (at: Date) => at.getTime() - startedAt;
     return {
       batchSize: settings('deliveryBatchSize'),
       lanes: settings('deliveryLanes'),
       /** Beacon's processes: `all`, or `api` then the workers. */
       processes: processes.map((p) => p.name),
       seconds: round(seconds, 2),
+      /**
+       * Ms from the startCampaign call to the campaign row's startedAt and materializedAt (the
+       * materializing transaction's start), the first and the last batch's grant (sent_at),
+       * and completedAt: where a run's time goes.
+       */
+      phasesMs: {
+        started: since(check.started),
+        materialized: since(check.materialized),
+        firstBatch: since(check.firstBatch),
+        lastBatch: since(check.lastBatch),
+        completed: completedAt - startedAt,
+      },
       recipientsPerSecond: Math.round(users / seconds),
       /** Of the (first) Beacon process: before startCampaign, the highest sample, and the kernel's peak. */
       rssMb: { beforeStart: mb(rssBefore[0]!), peak: mb(rssPeak[0]!), vmHwm: mb(vmHwm[0]!) },
@@ -345,6 +399,13 @@ async function endToEnd(url: string) {
   }
 }
 
+/** The report as rows of a table: one figure a row, nested keys joined by dots (`floor.stepsMs.members`). */
+function figureRows(report: Record<string, unknown>, prefix = ''): { figure: string; value: unknown }[] {
+  return Object.entries(report).flatMap(([key, value]) =>
+    value !== null && typeof value === 'object' ? figureRows(value as Record<string, unknown>, `${prefix}${key}.`) : [{ figure: `${prefix}${key}`, value }],
+  );
+}
+
 const database = `beacon_bench_${randomBytes(6).toString('hex')}`;
 const floorDatabase = `${database}_floor`;
 await adminQuery(adminUrl, `CREATE DATABASE ${database}`);
@@ -372,6 +433,7 @@ try {
     floorRatio: ratio,
   };
   console.log(JSON.stringify(report, null, 2));
+  console.table(figureRows(report));
   console.log(
     `delivery of ${users.toLocaleString('en')} recipients (batch ${run.batchSize}, ${run.lanes} lanes, load ${loadBefore}): ` +
       `${run.recipientsPerSecond.toLocaleString('en')}/s end to end, floor ${floorPerSecond.toLocaleString('en')}/s (ratio ${ratio}), ` +
