@@ -1,24 +1,33 @@
 /**
  * End-to-end delivery throughput of a 1:1 campaign with createChannels on real PostgreSQL.
  *
- * Creates a scratch database on the server, migrates it, seeds `--users` users that match a
- * filter segment (plus 10% that do not) and a DRAFT campaign over that segment, all in SQL
- * (`INSERT … SELECT generate_series`), and clones it (`CREATE DATABASE … TEMPLATE`). Then:
+ * Creates a scratch database on the server, migrates it, imports `--users` users that match a
+ * filter segment (plus 10% that do not) in SQL (`INSERT … SELECT generate_series`, no
+ * ANALYZE after it), and clones it (`CREATE DATABASE … TEMPLATE`). Then:
  *   1. Starts Beacon as its own process, as `npm start` runs it (`node <V8 flags>
  *      dist/main.js`, built by `npm run build`; role `all`, BEACON_DELIVERY_* from this
- *      environment) on the first
- *      copy, subscribes to `campaignUpdated` over graphql-ws, calls `startCampaign`, and
- *      waits for COMPLETED: recipients/s from the startCampaign call to `completedAt`, the
+ *      environment) on the first copy, creates the segment and a DRAFT campaign over it
+ *      through the API, subscribes to `campaignUpdated` over graphql-ws, calls
+ *      `startCampaign`, and waits for COMPLETED: recipients/s from the startCampaign call to `completedAt`, the
  *      Beacon process's peak RSS (VmRSS sampled every 50 ms, and its VmHWM), the
  *      subscriber's lag, and CPU seconds of the Beacon process and of the server's backends
  *      (when the server runs on this machine).
- *   2. The floor: on the second copy, one transaction of set-based `INSERT … SELECT`
- *      statements writes the same rows (recipients, channels, memberships, messages,
+ *   2. The floor: on the second copy (the same segment and campaign, by SQL), one
+ *      transaction of set-based `INSERT … SELECT` statements writes the same rows (recipients, channels, memberships, messages,
  *      recipient updates, counters), with the text rendered in SQL.
- * Prints the figures as JSON plus a summary line, then drops both databases. Other load on
- * the machine skews wall-clock figures: the load average is printed with them.
+ * Prints the figures as JSON, as a table and as a summary line, then drops both databases.
+ * Other load on the machine skews wall-clock figures: the load average is printed with them,
+ * and the CPU seconds of Beacon and of the server's backends are the steadier measure.
  *
- * Usage: npm run bench:delivery -- --users 100000
+ * Usage: npm run bench:delivery -- --users 100000 [--subscribers 1000] [--readers 50] [--workers 2]
+ *   --subscribers N  graphql-ws subscribers on the campaign (default 1): COMPLETED lag p50/p99
+ *                    and the live-events hub's campaign reads per event (logged by the api
+ *                    process as it stops).
+ *   --readers N      N clients reading once a second what an open dashboard reads (the
+ *                    campaign with stats, the list's first 50, a recipients page of 50):
+ *                    latency p50/p99 while it delivers (bench/load/readers.ts).
+ *   --workers N      one `api` process and N `worker` processes instead of one `all`, their
+ *                    events shared through Redis (BENCH_REDIS_URL, REDIS_URL or the local one).
  * BENCH_DATABASE_URL or DATABASE_URL: a server URL allowed to CREATE DATABASE (default the
  * local postgres@127.0.0.1:5432). BEACON_DELIVERY_BATCH_SIZE / BEACON_DELIVERY_LANES /
  * BEACON_DELIVERY_RATE are read as Beacon reads them.
@@ -27,19 +36,32 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { signServerToken } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
 import { applyMigrations } from '../src/db/migrations.js';
 import { distinctChannelId } from '../src/chat/channels.service.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
+import { closeWatchers, completedLags, openWatchers } from './load/watchers.js';
+import { startReaders } from './load/readers.js';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const usersArg = process.argv.indexOf('--users');
 const users = usersArg === -1 ? 100_000 : Number(process.argv[usersArg + 1]);
 if (!Number.isInteger(users) || users < 1000) throw new Error('--users needs an integer ≥ 1,000');
+function intArg(name: string, fallback: number, min: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at === -1 ? fallback : Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} needs an integer ≥ ${min}`);
+  return value;
+}
+/** graphql-ws subscribers watching the campaign (the first one's events are the progress figures). */
+const subscribers = intArg('subscribers', 1, 1);
+/** Dashboard readers polling once a second while it delivers (bench/load/readers.ts). */
+const readers = intArg('readers', 0, 0);
+/** 0: one `all` process; N: one `api` process and N `worker` processes. */
+const workers = intArg('workers', 0, 0);
 
 const CAMPAIGN = 'bench-campaign';
 const SENDER = 'bench-sender';
@@ -48,7 +70,11 @@ const TEXT = 'Hi {{ user.name }}, your {{ user.plan }} plan renews in {{ user.ci
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 
-/** Users, the filter segment and the DRAFT campaign, identical in both copies. */
+/**
+ * The users (and the sender), identical in both copies, by one bulk insert — and, as after
+ * a real import, no ANALYZE: the segment, the campaign and the delivery run on whatever
+ * statistics PostgreSQL has (none yet for these rows).
+ */
 async function seed(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -60,19 +86,39 @@ async function seed(url: string): Promise<void> {
                                 'city', (ARRAY['Delft','Oslo','Lisbon','Osaka'])[1 + n % 4])
       FROM generate_series(1, $1 + $1 / 10) AS n`, [users]);
     await client.query(`INSERT INTO users (id, name, role) VALUES ($1, 'Beacon', 'admin')`, [SENDER]);
-    await client.query(`
-      INSERT INTO segments (id, type, name, filter, updated_at)
-      VALUES ('bench-pro', 'USER', 'Pro users', '{"plan": "pro"}', now())`);
-    await client.query(
-      `INSERT INTO campaigns (id, name, sender_id, message_template, create_channels, updated_at)
-       VALUES ($1, 'Bench', $2, $3, true, now())`,
-      [CAMPAIGN, SENDER, JSON.stringify({ text: TEXT, attachments: [], custom: {} })],
-    );
-    await client.query(`INSERT INTO campaign_segments (campaign_id, segment_id, position) VALUES ($1, 'bench-pro', 0)`, [CAMPAIGN]);
-    await client.query('ANALYZE');
   } finally {
     await client.end();
   }
+}
+
+const SEGMENT = { id: 'bench-pro', type: 'USER', name: 'Pro users', filter: { plan: 'pro' } };
+const CAMPAIGN_INPUT = {
+  id: CAMPAIGN,
+  name: 'Bench',
+  senderId: SENDER,
+  segmentIds: [SEGMENT.id],
+  createChannels: true,
+  channelTemplate: { type: 'messaging' },
+  messageTemplate: { text: TEXT },
+};
+
+/** The filter segment and the DRAFT campaign over it, through the public API (as a client would, right after the import). */
+async function createCampaign(apiUrl: string, token: string): Promise<void> {
+  const segment = await graphql(apiUrl, token, `mutation ($input: CreateSegmentInput!) { createSegment(input: $input) { __typename ... on Error { message } } }`, { input: SEGMENT });
+  if (segment.createSegment.__typename !== 'CreateSegmentPayload') throw new Error(JSON.stringify(segment));
+  const campaign = await graphql(apiUrl, token, `mutation ($input: CreateCampaignInput!) { createCampaign(input: $input) { __typename ... on Error { message } } }`, { input: CAMPAIGN_INPUT });
+  if (campaign.createCampaign.__typename !== 'CreateCampaignPayload') throw new Error(JSON.stringify(campaign));
+}
+
+/** The same segment and campaign rows in the floor's copy, by SQL (not timed). */
+async function createFloorCampaign(client: pg.Client): Promise<void> {
+  await client.query(`INSERT INTO segments (id, type, name, filter, updated_at) VALUES ($1, 'USER', $2, $3, now())`, [SEGMENT.id, SEGMENT.name, JSON.stringify(SEGMENT.filter)]);
+  await client.query(
+    `INSERT INTO campaigns (id, name, sender_id, message_template, create_channels, updated_at)
+     VALUES ($1, 'Bench', $2, $3, true, now())`,
+    [CAMPAIGN, SENDER, JSON.stringify({ text: TEXT, attachments: [], custom: {} })],
+  );
+  await client.query(`INSERT INTO campaign_segments (campaign_id, segment_id, position) VALUES ($1, $2, 0)`, [CAMPAIGN, SEGMENT.id]);
 }
 
 /** `{{…}}` of TEXT, rendered in SQL for the floor. */
@@ -88,6 +134,7 @@ async function floor(url: string): Promise<{ ms: number; messages: number; steps
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    await createFloorCampaign(client);
     const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const ticksBefore = processTicks(pid);
     const params = [CAMPAIGN, SENDER];
@@ -186,53 +233,12 @@ async function serverCpu(url: string, database: string) {
   };
 }
 
-interface CampaignEvent {
-  receivedAt: number;
-  status: string;
-  updatedAt: string;
-  completedAt: string | null;
-  messagesSent: number;
-  recipientsTotal: number;
-}
-
-/** Subscribes to campaignUpdated(id) over graphql-ws; resolves `done` on COMPLETED. */
-function subscribe(apiUrl: string, token: string) {
-  const events: CampaignEvent[] = [];
-  const client = createClient({
-    url: apiUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
-  let resolveDone!: (event: CampaignEvent) => void;
-  let rejectDone!: (error: unknown) => void;
-  const done = new Promise<CampaignEvent>((resolve, reject) => {
-    resolveDone = resolve;
-    rejectDone = reject;
-  });
-  let resolveFirst!: () => void;
-  const first = new Promise<void>((resolve, reject) => {
-    resolveFirst = resolve;
-    void done.catch(reject);
-  });
-  const query = `subscription ($id: ID) { campaignUpdated(id: $id) { status updatedAt completedAt stats { messagesSent recipientsTotal } } }`;
-  client.subscribe<{ campaignUpdated: { status: string; updatedAt: string; completedAt: string | null; stats: { messagesSent: number; recipientsTotal: number } } }>(
-    { query, variables: { id: CAMPAIGN } },
-    {
-      next: (result) => {
-        const c = result.data?.campaignUpdated;
-        if (!c) return rejectDone(new Error(JSON.stringify(result.errors)));
-        const event = { receivedAt: Date.now(), status: c.status, updatedAt: c.updatedAt, completedAt: c.completedAt, ...c.stats };
-        events.push(event);
-        resolveFirst();
-        if (c.status === 'COMPLETED') resolveDone(event);
-        else if (c.status !== 'DRAFT' && c.status !== 'IN_PROGRESS') rejectDone(new Error(`campaign ended ${c.status}`));
-      },
-      error: rejectDone,
-      complete: () => {},
-    },
-  );
-  return { events, first, done, close: () => client.dispose() };
+/** When a run's phases happened, from the database rows. */
+interface Timeline {
+  started: Date;
+  materialized: Date;
+  firstBatch: Date;
+  lastBatch: Date;
 }
 
 async function graphql(apiUrl: string, token: string, query: string, variables: Record<string, unknown>): Promise<any> {
@@ -252,48 +258,74 @@ function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
 }
 
-/** Beacon as its own process (as `npm start` runs it, role all) on `url`; resolves once it serves. */
-async function startBeacon(url: string): Promise<{ beacon: WorkerProcess; apiUrl: string }> {
-  const env: Record<string, string> = { BEACON_ROLE: 'all', LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
+/**
+ * Beacon as `npm start` runs it, on `url`: one process of role `all`, or with `--workers N`
+ * one `api` process and N `worker` processes; resolves once they all serve.
+ */
+async function startBeacons(url: string): Promise<{ processes: WorkerProcess[]; api: WorkerProcess; apiUrl: string }> {
+  // Beacon's own batch size unless this environment sets one (the worker helper's default is the tests' small batches).
+  const batchSize = String(loadConfig({ DATABASE_URL: url }).deliveryBatchSize);
+  const env: Record<string, string> = { LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: batchSize };
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
-  const beacon = await startWorker({ databaseUrl: url, name: 'bench', nodeArgs: npmStartArgs(), env });
-  const started = beacon.logs.find((e) => e.msg === 'beacon started');
-  return { beacon, apiUrl: String(started!.graphql) };
+  // Events cross processes through Redis: the workers' progress reaches the api's subscribers.
+  if (workers > 0) env.REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const start = (name: string, role: string) => startWorker({ databaseUrl: url, name, nodeArgs: npmStartArgs(), env: { ...env, BEACON_ROLE: role } });
+  const processes = workers === 0
+    ? [await start('bench', 'all')]
+    : await Promise.all([start('bench-api', 'api'), ...Array.from({ length: workers }, (_, i) => start(`bench-worker-${i + 1}`, 'worker'))]);
+  const api = processes[0]!;
+  const started = api.logs.find((e) => e.msg === 'beacon started');
+  return { processes, api, apiUrl: String(started!.graphql) };
 }
 
-/** Runs the campaign through a Beacon process; returns the figures. */
+/** Runs the campaign through Beacon's processes; returns the figures. */
 async function endToEnd(url: string) {
-  const { beacon, apiUrl } = await startBeacon(url);
-  const settings = (key: string) => Number(beacon.logs.find((e) => e.msg === 'beacon started')?.[key] ?? NaN);
+  const { processes, api, apiUrl } = await startBeacons(url);
+  const settings = (key: string) => Number(processes.at(-1)!.logs.find((e) => e.msg === 'beacon started')?.[key] ?? NaN);
+  const token = await signServerToken(TEST_SECRET);
+  const watchers = await createCampaign(apiUrl, token).then(() => openWatchers(apiUrl.replace(/^http/, 'ws'), token, CAMPAIGN, subscribers)).catch(async (error: unknown) => {
+    await Promise.all(processes.map((p) => p.kill()));
+    throw error;
+  });
   try {
-    const token = await signServerToken(TEST_SECRET);
-    const feed = subscribe(apiUrl, token);
-    await feed.first; // the DRAFT state: the subscription is live
-    const rssBefore = procStatusBytes(beacon.pid, 'VmRSS');
-    let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, procStatusBytes(beacon.pid, 'VmRSS'))), 50);
+    const rssOf = () => processes.map((p) => procStatusBytes(p.pid, 'VmRSS'));
+    const rssBefore = rssOf();
+    const rssPeak = [...rssBefore];
+    const sampler = setInterval(() => rssOf().forEach((rss, i) => (rssPeak[i] = Math.max(rssPeak[i]!, rss))), 50);
     const server = await serverCpu(url, new URL(url).pathname.slice(1));
-    const nodeTicks = processTicks(beacon.pid, 'node');
+    const nodeTicksOf = () => processes.map((p) => processTicks(p.pid, 'node'));
+    const nodeTicks = nodeTicksOf();
+    const reading = readers > 0 ? startReaders(apiUrl, token, CAMPAIGN, readers) : null;
     const startedAt = Date.now();
     const started = await graphql(apiUrl, token, `mutation ($id: ID!) { startCampaign(id: $id) { __typename ... on Error { message } } }`, { id: CAMPAIGN });
     if (started.startCampaign.__typename !== 'StartCampaignPayload') throw new Error(JSON.stringify(started));
     let timer: NodeJS.Timeout | undefined;
     const completed = await Promise.race([
-      feed.done,
+      watchers[0]!.completed,
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no COMPLETED within 10 minutes')), 600_000))),
     ]).finally(() => clearTimeout(timer));
+    const reads = await reading?.stop();
+    const lags = await completedLags(watchers);
     clearInterval(sampler);
-    rssPeak = Math.max(rssPeak, procStatusBytes(beacon.pid, 'VmRSS'));
-    const vmHwm = procStatusBytes(beacon.pid, 'VmHWM');
-    const nodeTicksAfter = processTicks(beacon.pid, 'node');
+    rssOf().forEach((rss, i) => (rssPeak[i] = Math.max(rssPeak[i]!, rss)));
+    const vmHwm = processes.map((p) => procStatusBytes(p.pid, 'VmHWM'));
+    const nodeTicksAfter = nodeTicksOf();
     const serverCpuSeconds = await server.stop();
-    await feed.close();
+    const feed = watchers[0]!.seen;
+    await closeWatchers(watchers);
+    // The api process logs its live-events hub's reads as it stops.
+    await api.terminate(30_000);
+    const liveReads = Number(api.logs.find((e) => e.msg === 'stopped')?.liveReads ?? NaN);
 
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const rows = await client
-      .query<{ sent: number; recipients: number; messages: number; channels: number; members: number }>(
+      .query<{ sent: number; recipients: number; messages: number; channels: number; members: number } & Timeline>(
         `SELECT (SELECT messages_sent FROM campaigns WHERE id = $1) AS sent,
+                (SELECT started_at FROM campaigns WHERE id = $1) AS started,
+                (SELECT materialized_at FROM campaigns WHERE id = $1) AS materialized,
+                (SELECT min(sent_at) FROM recipients WHERE campaign_id = $1 AND sent_at IS NOT NULL) AS "firstBatch",
+                (SELECT max(sent_at) FROM recipients WHERE campaign_id = $1 AND sent_at IS NOT NULL) AS "lastBatch",
                 (SELECT count(*)::int FROM recipients WHERE campaign_id = $1 AND status = 'SENT') AS recipients,
                 (SELECT count(*)::int FROM messages WHERE campaign_id = $1) AS messages,
                 (SELECT count(*)::int FROM channels) AS channels,
@@ -307,41 +339,77 @@ async function endToEnd(url: string) {
     }
 
     const completedAt = Date.parse(completed.completedAt!);
-    const progress = feed.events.filter((e) => e.status === 'IN_PROGRESS');
-    // After startCampaign: the first event with part of the audience written, and the first with a message sent.
-    const firstAfter = (seen: (e: CampaignEvent) => boolean) => {
-      const event = progress.find(seen);
-      return event ? event.receivedAt - startedAt : null;
+    const progress = feed.filter((e) => e.status === 'IN_PROGRESS');
+    const firstAfter = (match: (e: (typeof progress)[number]) => boolean) => {
+      const state = progress.find(match);
+      return state ? state.at - startedAt : null;
     };
     const seen = [...progress, completed];
-    const gaps = seen.slice(1).map((e, i) => e.receivedAt - seen[i]!.receivedAt);
-    const staleness = seen.map((e) => e.receivedAt - Date.parse(e.status === 'COMPLETED' ? e.completedAt! : e.updatedAt));
+    const gaps = seen.slice(1).map((e, i) => e.at - seen[i]!.at);
+    const staleness = seen.map((e) => e.at - Date.parse(e.status === 'COMPLETED' ? e.completedAt! : e.updatedAt));
     const seconds = (completedAt - startedAt) / 1000;
+    const cpu = nodeTicks.map((before, i) => (before === null || nodeTicksAfter[i] === null ? null : round((nodeTicksAfter[i]! - before) / TICKS_PER_SECOND, 1)));
+    const events = feed.length - 1; // after the initial DRAFT state
+    const since = (at: Date) => at.getTime() - startedAt;
     return {
       batchSize: settings('deliveryBatchSize'),
       lanes: settings('deliveryLanes'),
+      /** Beacon's processes: `all`, or `api` then the workers. */
+      processes: processes.map((p) => p.name),
       seconds: round(seconds, 2),
+      /**
+       * Ms from the startCampaign call to the campaign row's startedAt and materializedAt
+       * (the last chunk's transaction start: the whole audience written), the first and the
+       * last batch's grant (sent_at), and completedAt: where a run's time goes.
+       */
+      phasesMs: {
+        started: since(check.started),
+        materialized: since(check.materialized),
+        firstBatch: since(check.firstBatch),
+        lastBatch: since(check.lastBatch),
+        completed: completedAt - startedAt,
+      },
       recipientsPerSecond: Math.round(users / seconds),
-      /** Of the Beacon process: before startCampaign, the highest sample, and the kernel's peak. */
-      rssMb: { beforeStart: mb(rssBefore), peak: mb(rssPeak), vmHwm: mb(vmHwm) },
+      /** Of the (first) Beacon process: before startCampaign, the highest sample, and the kernel's peak. */
+      rssMb: { beforeStart: mb(rssBefore[0]!), peak: mb(rssPeak[0]!), vmHwm: mb(vmHwm[0]!) },
+      /** Peak RSS of each process, in the order of `processes`. */
+      rssPeakMbByProcess: rssPeak.map(mb),
       cpuSeconds: {
-        beacon: nodeTicks === null || nodeTicksAfter === null ? null : round((nodeTicksAfter - nodeTicks) / TICKS_PER_SECOND, 1),
+        beacon: cpu.some((c) => c === null) ? null : round(cpu.reduce((a, b) => a! + b!, 0)!, 1),
         server: serverCpuSeconds,
       },
       events: {
         progressEvents: progress.length,
+        /** From the startCampaign call to the first state a subscriber received with part of the audience written (or a message sent). */
+        firstProgressMs: firstAfter((e) => e.recipientsTotal > 0 || e.messagesSent > 0),
+        /** … and to the first with a message sent. */
+        firstSentMs: firstAfter((e) => e.messagesSent > 0),
         meanGapMs: gaps.length ? Math.round(gaps.reduce((a, b) => a + b, 0) / gaps.length) : null,
         maxGapMs: gaps.length ? Math.max(...gaps) : null,
         /** Receipt time minus the committed state's updatedAt/completedAt (set just before its commit). */
         meanLagMs: Math.round(staleness.reduce((a, b) => a + b, 0) / staleness.length),
-        completedLagMs: completed.receivedAt - completedAt,
-        firstProgressMs: firstAfter((e) => e.recipientsTotal > 0 || e.messagesSent > 0),
-        firstSentMs: firstAfter((e) => e.messagesSent > 0),
+        completedLagMs: completed.at - completedAt,
       },
+      subscribers: {
+        count: subscribers,
+        /** From completedAt to each subscriber receiving COMPLETED. */
+        completedLagMs: lags,
+        /** Campaign reads the api process's live-events hub made for all its subscribers, and per event. */
+        liveReads,
+        liveReadsPerEvent: round(liveReads / Math.max(1, events), 2),
+      },
+      readers: reads ? { count: readers, ...reads } : null,
     };
   } finally {
-    await beacon.kill();
+    await Promise.all(processes.map((p) => p.kill()));
   }
+}
+
+/** The report as rows of a table: one figure a row, nested keys joined by dots (`floor.stepsMs.members`). */
+function figureRows(report: Record<string, unknown>, prefix = ''): { figure: string; value: unknown }[] {
+  return Object.entries(report).flatMap(([key, value]) =>
+    value !== null && typeof value === 'object' ? figureRows(value as Record<string, unknown>, `${prefix}${key}.`) : [{ figure: `${prefix}${key}`, value }],
+  );
 }
 
 const database = `beacon_bench_${randomBytes(6).toString('hex')}`;
@@ -371,11 +439,17 @@ try {
     floorRatio: ratio,
   };
   console.log(JSON.stringify(report, null, 2));
+  console.table(figureRows(report));
   console.log(
     `delivery of ${users.toLocaleString('en')} recipients (batch ${run.batchSize}, ${run.lanes} lanes, load ${loadBefore}): ` +
       `${run.recipientsPerSecond.toLocaleString('en')}/s end to end, floor ${floorPerSecond.toLocaleString('en')}/s (ratio ${ratio}), ` +
       `peak RSS ${run.rssMb.peak} MB, COMPLETED seen ${run.events.completedLagMs} ms after commit, progress every ${run.events.meanGapMs} ms, ` +
       `first progress ${run.events.firstProgressMs} ms (first sent ${run.events.firstSentMs} ms) after startCampaign`,
+  );
+  console.log(
+    `${run.processes.join(' + ')}; ${subscribers.toLocaleString('en')} subscriber(s): COMPLETED p99 ${run.subscribers.completedLagMs.p99} ms, ` +
+      `${run.subscribers.liveReadsPerEvent} live reads per event` +
+      (run.readers ? `; ${readers} readers: p50 ${run.readers.ms.p50} / p99 ${run.readers.ms.p99} ms over ${run.readers.requests} reads (${run.readers.errors} errors)` : ''),
   );
 } finally {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${floorDatabase} WITH (FORCE)`);

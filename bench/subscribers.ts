@@ -26,13 +26,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { signServerToken } from '../src/auth/tokens.js';
 import { applyMigrations } from '../src/db/migrations.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs } from '../test/helpers/worker-process.js';
+import { closeWatchers, completedLags, openWatchers, type Watcher } from './load/watchers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -47,10 +46,8 @@ const subscribers = intArg('subscribers', 1000, 1);
 const recipients = intArg('recipients', 20_000, 100);
 
 const CAMPAIGN = 'bench-live';
-const SUBSCRIPTION = `subscription ($id: ID) { campaignUpdated(id: $id) { id status updatedAt completedAt stats { messagesSent pending progress } } }`;
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 /** Users, an all-users segment and the DRAFT campaign (1:1 channels created on the way). */
 async function seed(url: string): Promise<void> {
@@ -134,56 +131,15 @@ async function startBeacon(url: string) {
   return { pid: child.pid!, apiUrl, counts, stop };
 }
 
-interface Subscriber {
-  client: Client;
-  /** Every state received, with when. */
-  seen: { at: number; status: string; completedAt: string | null }[];
-  first: Promise<void>;
-  completed: Promise<number>;
-}
-
-function subscribe(wsUrl: string, token: string): Subscriber {
-  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
-  const seen: Subscriber['seen'] = [];
-  let resolveFirst!: () => void;
-  let resolveCompleted!: (at: number) => void;
-  let fail!: (error: unknown) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  void failed.catch(() => {});
-  const first = Promise.race([new Promise<void>((resolve) => (resolveFirst = resolve)), failed]);
-  const completed = Promise.race([new Promise<number>((resolve) => (resolveCompleted = resolve)), failed]);
-  client.subscribe<{ campaignUpdated: { status: string; completedAt: string | null } }>(
-    { query: SUBSCRIPTION, variables: { id: CAMPAIGN } },
-    {
-      next: (result) => {
-        const campaign = result.data?.campaignUpdated;
-        if (!campaign) return fail(new Error(JSON.stringify(result.errors)));
-        const at = Date.now();
-        seen.push({ at, status: campaign.status, completedAt: campaign.completedAt });
-        resolveFirst();
-        if (campaign.status === 'COMPLETED') resolveCompleted(at);
-      },
-      error: fail,
-      complete: () => {},
-    },
-  );
-  return { client, seen, first, completed };
-}
-
 /** One run on its own copy of the seeded database. */
 async function run(url: string, count: number) {
   const beacon = await startBeacon(url);
-  const clients: Subscriber[] = [];
+  let clients: Watcher[] = [];
   try {
     const token = await signServerToken(TEST_SECRET);
     const rssIdle = vmRss(beacon.pid);
     const wsUrl = beacon.apiUrl.replace(/^http/, 'ws');
-    // Connect in groups, as clients arriving over a few seconds would.
-    for (let i = 0; i < count; i += 100) {
-      const group = Array.from({ length: Math.min(100, count - i) }, () => subscribe(wsUrl, token));
-      clients.push(...group);
-      await Promise.all(group.map((s) => s.first));
-    }
+    clients = await openWatchers(wsUrl, token, CAMPAIGN, count);
     const rssSubscribed = vmRss(beacon.pid);
     let rssPeak = rssSubscribed;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, vmRss(beacon.pid))), 50);
@@ -197,12 +153,11 @@ async function run(url: string, count: number) {
     });
     const started = (await response.json()) as { data?: { startCampaign: { __typename: string } } };
     if (started.data?.startCampaign.__typename !== 'StartCampaignPayload') throw new Error(JSON.stringify(started));
-    const seenAt = await Promise.all(clients.map((s) => s.completed));
+    const lags = await completedLags(clients);
     clearInterval(sampler);
     const cpu = { beacon: cpuSeconds(beacon.pid) - cpuBefore.beacon, clients: cpuSeconds(process.pid) - cpuBefore.clients };
     const after = await beacon.counts();
     const completedAt = Date.parse(clients[0]!.seen.find((e) => e.status === 'COMPLETED')!.completedAt!);
-    const lags = seenAt.map((at) => at - completedAt).sort((a, b) => a - b);
     // Events after the initial state; every subscriber saw the same states (the first one's count).
     const events = clients[0]!.seen.length - 1;
     const liveReads = after.liveReads - before.liveReads;
@@ -215,13 +170,13 @@ async function run(url: string, count: number) {
       liveReadsPerEvent: Number((liveReads / events).toFixed(2)),
       campaignReads: after.campaignReads - before.campaignReads,
       queries: after.queries - before.queries,
-      completedLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1)! },
+      completedLagMs: lags,
       rssMb: { idle: mb(rssIdle), subscribed: mb(rssSubscribed), peak: mb(rssPeak) },
       /** CPU seconds while the campaign ran: Beacon's, and this process's (the subscribers' clients). */
       cpuSeconds: { beacon: Number(cpu.beacon.toFixed(1)), clients: Number(cpu.clients.toFixed(1)) },
     };
   } finally {
-    await Promise.all(clients.map((s) => s.client.dispose()));
+    await closeWatchers(clients);
     await beacon.stop();
   }
 }

@@ -10,6 +10,7 @@ import { resolveApiSecret } from './auth/secret.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createLogger, type DestinationStream, type Logger } from './logger.js';
 import { startApiServer, type ApiServer } from './graphql/server.js';
+import type { DashboardServing } from './graphql/dashboard-files.js';
 import { reportUnusedQueries } from './graphql/builder.js';
 import { startEventServices } from './events/services.js';
 import { liveCampaignSource } from './campaigns/live.js';
@@ -35,6 +36,8 @@ export interface StartAppOptions {
   onQuery?: (query: string) => void;
   /** Where log entries go instead of stderr (tests read them). */
   logDestination?: DestinationStream;
+  /** Serves the dashboard another way than the build's files (`npm run dev`: Vite); made only when the API starts. */
+  dashboard?: () => Promise<DashboardServing>;
 }
 
 /** Starts every part `config.role` asks for. */
@@ -64,7 +67,11 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   try {
     scheduler = await startScheduler({ config, db, logger, hooks, work: config.role !== 'api' });
     if (config.role !== 'worker') {
-      api = await startApiServer({ config, db, logger, apiSecret, events, scheduler, deliveryHooks: hooks }, config.port);
+      const dashboard = await options.dashboard?.();
+      api = await startApiServer({ config, db, logger, apiSecret, events, scheduler, deliveryHooks: hooks }, config.port, dashboard).catch(async (error: unknown) => {
+        await dashboard?.close?.();
+        throw error;
+      });
     }
   } catch (error) {
     await scheduler?.stop();

@@ -3,7 +3,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { print } from 'graphql';
 import { SignJWT } from 'jose';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { startTestApp, TEST_SECRET, type TestApp } from './helpers/app.js';
 import { MarkChannelReadDocument, UpsertUsersDocument, UsersDocument, CreateChannelDocument } from './generated/graphql.js';
 
 let t: TestApp;
@@ -53,6 +53,17 @@ describe('access matrix (spec §8)', () => {
   test('a server token may do everything', async () => {
     const result = await t.ok(UsersDocument, {});
     expect(result.users.edges.map((e) => e.node.id).sort()).toEqual(['alice', 'bob']);
+  });
+});
+
+describe('verified tokens are remembered, their expiry is not', () => {
+  test('a token that worked is refused once its exp passes, over HTTP as on the first call', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({ server: true }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(new TextEncoder().encode(TEST_SECRET));
+    for (let i = 0; i < 3; i++) expect((await t.gql(UsersDocument, {}, { token })).errors).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    const refused = await t.gql(UsersDocument, {}, { token });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
 

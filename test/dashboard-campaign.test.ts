@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, TEST_SECRET, type TestApp } from './helpers/app.js';
 import { signServerToken } from '../src/auth/tokens.js';
+import { distinctChannelId } from '../src/chat/channels.service.js';
 import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { ensureDashboardBuilt, hasHorizontalPageScroll, launchChromium, screenshot } from './helpers/browser.js';
 
@@ -156,7 +157,11 @@ describe('test send', () => {
     const results = page.getByRole('list', { name: 'Test send results' }).getByRole('listitem');
     await results.first().waitFor();
     expect(await results.count()).toBe(2);
-    expect(await results.nth(0).textContent()).toMatch(/^Ann \(ann\): Sent \(message \S+\)$/);
+    expect(await results.nth(0).textContent()).toBe('Ann (ann): Sent · Open channel');
+    const cid = `messaging:${distinctChannelId(['sender', 'ann'])}`;
+    const link = results.nth(0).getByRole('link', { name: 'Open channel' });
+    expect(await link.getAttribute('href')).toBe(`/channels/${encodeURIComponent(cid)}`);
+    expect(await results.nth(1).getByRole('link').count()).toBe(0);
     expect(await results.nth(1).textContent()).toMatch(/^Loner 2 \(loner-2\): Not sent: .*channel/i);
     await screenshot(page, 'campaign-test-send-1280x800');
 

@@ -119,7 +119,7 @@ describe('campaign editor', () => {
       skipWebhook: true,
     });
     const page = await signedIn('edit', `/campaigns/${id}`);
-    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByRole('heading', { name: /Edit campaign/ }).waitFor();
     expect(new URL(page.url()).pathname).toBe(`/campaigns/${id}/edit`);
     const name = page.getByLabel('Name', { exact: true });
@@ -151,7 +151,7 @@ describe('campaign editor', () => {
     const page = await signedIn('completed', `/campaigns/${id}`);
     await page.getByRole('heading', { name: /Already sent/ }).waitFor();
     await page.getByRole('button', { name: 'Delete' }).waitFor();
-    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Edit' }).count()).toBe(0);
     // The address typed by hand says why instead of showing a form.
     await page.goto(`${base}/campaigns/${id}/edit`);
     await page.getByText('can no longer be edited').waitFor();

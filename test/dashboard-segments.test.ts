@@ -145,6 +145,37 @@ describe('segment editor', () => {
     await page.close();
   });
 
+  it('searches the targets by id prefix, starting again from the first page', async () => {
+    // 30 rule members pick-01…pick-30 and one explicit target: two pages of 25, then a search.
+    await t.app.db.prisma.user.createMany({ data: Array.from({ length: 30 }, (_, i) => ({ id: `pick-${String(i + 1).padStart(2, '0')}`, name: `Pick ${i + 1}` })) });
+    const id = await createSegment(t, { name: 'Searchable', type: 'USER', filter: { id: { $autocomplete: 'pick-' } }, targetIds: ['ann'] });
+    const page = await signedIn('targets-search', `/segments/${id}`);
+    await page.getByText('31 in the audience').waitFor();
+    const table = page.getByRole('table', { name: 'Audience' });
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await table.getByRole('cell', { name: 'pick-30', exact: true }).waitFor();
+
+    const search = page.getByLabel('Search targets');
+    await search.fill('PICK-1');
+    await page.getByText('10 match “PICK-1”').waitFor();
+    const ids = () => table.locator('tbody td:first-child').allTextContents();
+    expect(await ids()).toEqual(Array.from({ length: 10 }, (_, i) => `pick-1${i}`));
+    const pager = page.getByRole('navigation', { name: 'Target pages' });
+    expect(await pager.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    expect(await pager.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+
+    await search.fill('an');
+    await page.getByText('1 match “an”').waitFor();
+    expect(await ids()).toEqual(['ann']);
+    await search.fill('nobody');
+    await page.getByText('No targets match “nobody”.').waitFor();
+    await screenshot(page, 'segments-targets-search-1280x800');
+    await search.fill('');
+    await page.getByText('31 in the audience').waitFor();
+    expect((await ids())[0]).toBe('ann');
+    await page.close();
+  });
+
   it('fits a phone: no sideways page scroll with a nested filter', async () => {
     const id = await createSegment(t, { name: 'Phone', type: 'USER', filter: EXPECTED });
     for (const [viewport, name] of [

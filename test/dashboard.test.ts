@@ -146,7 +146,7 @@ describe('signing in', () => {
 });
 
 describe('segments and users', () => {
-  it('lists the segments and finds a user by id', async () => {
+  it('lists the segments and finds a user by id or name', async () => {
     await createSegment(t, { name: 'Everyone', type: 'USER', allUsers: true });
     const page = await openPage('segments-users');
     await signInWithLink(page, '/campaigns');
@@ -155,11 +155,11 @@ describe('segments and users', () => {
     await page.getByRole('row').filter({ hasText: 'Everyone' }).getByText('Users').waitFor();
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('cell', { name: 'Ann', exact: true }).waitFor();
-    await page.getByLabel('User id').fill('bob');
+    await page.getByLabel('Search users').fill('bob');
     await page.getByRole('cell', { name: 'Ann', exact: true }).waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: 'Bob', exact: true }).waitFor();
-    await page.getByLabel('User id').fill('nobody');
-    await page.getByText('No users found.').waitFor();
+    await page.getByLabel('Search users').fill('nobody');
+    await page.getByText('No users match.').waitFor();
   });
 });
 
@@ -181,18 +181,30 @@ describe('campaigns', () => {
       new MutationObserver(() => changes.push(performance.now())).observe(table, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
     });
 
+    // The campaign's own page, open in a second browser, follows the same run.
+    const detail = await openPage('campaigns-live-detail');
+    await signInWithLink(detail, `/campaigns/${id}`);
+    await detail.getByRole('heading', { name: 'Big launch Draft' }).waitFor();
+
     await startCampaign(t, id);
     const seen = new Set<string>();
+    const sentSeen = new Set<string>();
     const progress = row.getByRole('progressbar');
+    const sent = stat(detail, 'Sent');
     const until = Date.now() + 60_000;
     while (!(await row.getByText('Completed').isVisible())) {
       seen.add((await progress.getAttribute('aria-valuenow')) ?? '');
+      sentSeen.add((await sent.textContent()) ?? '');
       if (Date.now() > until) expect.fail(`not completed; progress seen: ${[...seen].join(', ')}`);
       await page.waitForTimeout(50);
     }
     await row.getByText('2,000 / 2,000').waitFor();
     const intermediate = [...seen].filter((value) => value !== '0' && value !== '100');
     expect(intermediate.length, `progress values seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(2);
+    await detail.getByRole('heading', { name: 'Big launch Completed' }).waitFor();
+    expect(await sent.textContent()).toBe('2,000');
+    const sentBetween = [...sentSeen].filter((value) => value !== '0' && value !== '2,000');
+    expect(sentBetween.length, `Sent values seen on the campaign page: ${[...sentSeen].join(', ')}`).toBeGreaterThanOrEqual(2);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     // Live updates are applied at most every 250 ms: at most 4 renders a second (5 in a
     // 1-second window that catches both ends; the browser's own scheduling may shift one).

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { seedUsers } from './helpers/delivery.js';
+import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { createChannel, createSegment, membersOf, messageRows, recipientRows, runCampaign } from './helpers/delivery-extra.js';
 import { distinctChannelId } from '../src/chat/channels.service.js';
 
@@ -101,6 +101,28 @@ describe('user campaigns: conversations and rendering', () => {
     const cid = oneToOne('messaging', 'g-sender', 'g-1');
     expect((await messageRows(t, direct.id)).map((m) => [m.channelCid, m.text])).toEqual([[cid, 'Hello [User 1|g-1]']]);
     expect(await membersOf(t, cid)).toEqual({ members: ['g-1', 'g-sender'], memberCount: 2 });
+  });
+
+  test('a template member deleted after the campaign was saved is left out of the new channels and their memberCount', async () => {
+    await seedUsers(t, 'tmd', 2);
+    await t.app.db.prisma.user.createMany({ data: [{ id: 'tmd-helper', name: 'Helper' }, { id: 'tmd-gone', name: 'Gone' }] });
+    const id = await createCampaign(t, {
+      name: 'Deleted member',
+      senderId: 'tmd-sender',
+      userIds: ['tmd-1', 'tmd-2'],
+      createChannels: true,
+      channelTemplate: { type: 'group', members: ['tmd-helper', 'tmd-gone'] },
+      messageTemplate: { text: 'Hi' },
+    });
+    await t.app.db.prisma.user.delete({ where: { id: 'tmd-gone' } });
+    await startCampaign(t, id);
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED');
+    expect(done.stats).toMatchObject({ messagesSent: 2, channelsCreated: 2 });
+    for (const user of ['tmd-1', 'tmd-2']) {
+      // The channel id is the one the saved template names (the deleted member included).
+      const cid = oneToOne('group', 'tmd-sender', user, 'tmd-helper', 'tmd-gone');
+      expect(await membersOf(t, cid)).toEqual({ members: [user, 'tmd-helper', 'tmd-sender'].sort(), memberCount: 3 });
+    }
   });
 
   test('a channel id that does not name the receiver may be shared, so user.* renders empty even for a lone recipient', async () => {

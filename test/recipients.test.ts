@@ -212,6 +212,31 @@ describe('Campaign.recipients and recipient(id)', () => {
     expect(earlier.campaign?.recipients.edges.map((e) => label.get(e.node.id))).toEqual(['x']);
   });
 
+  test('a materialized campaign answers totalCount from its counters (no filter, or one status), other filters count rows', async () => {
+    await prisma.campaign.create({
+      data: { id: 'f3', name: 'Counted', status: 'COMPLETED', messageTemplate: { text: 'Hi' }, materializedAt: new Date() },
+    });
+    // insertRecipients counts them into recipientsTotal; the statuses below are set with their counters.
+    await insertRecipients(prisma, 'f3', { userIds: ['f-a', 'f-b', 'f-c', 'f-d', 'f-e'] });
+    await prisma.campaign.update({ where: { id: 'f3' }, data: { messagesSent: 2, messagesErrored: 1, recipientsSkipped: 1 } });
+    const rows = await prisma.recipient.findMany({ where: { campaignId: 'f3' }, orderBy: { userId: 'asc' } });
+    const statuses = ['SENT', 'SENT', 'ERRORED', 'SKIPPED', 'PENDING'] as const;
+    for (const [i, row] of rows.entries()) await prisma.recipient.update({ where: { id: row.id }, data: { status: statuses[i] } });
+    const expected = { none: 5, SENT: 2, ERRORED: 1, SKIPPED: 1, PENDING: 1 };
+    for (const [key, count] of Object.entries(expected)) {
+      const filter = key === 'none' ? null : { status: { eq: key as (typeof statuses)[number] } };
+      const { result, queries } = await t.queriesDuring(() => t.ok(CampaignRecipientsDocument, { id: 'f3', filter, first: 1 }));
+      expect(result.campaign?.recipients.totalCount, key).toBe(count);
+      expect(await prisma.recipient.count({ where: { campaignId: 'f3', ...(filter ? { status: filter.status.eq } : {}) } })).toBe(count);
+      expect(queries.filter((q) => /count\(/i.test(q) && /recipients/.test(q)), key).toEqual([]);
+    }
+    // Any other filter counts the rows.
+    const { result, queries } = await t.queriesDuring(() => t.ok(CampaignRecipientsDocument, { id: 'f3', filter: { userId: { in: ['f-a', 'f-c'] } } }));
+    expect(result.campaign?.recipients.totalCount).toBe(2);
+    expect(queries.some((q) => /count\(/i.test(q))).toBe(true);
+    await prisma.campaign.delete({ where: { id: 'f3' } });
+  });
+
   test('recipient(id) returns every field and its relations; an unknown id is null', async () => {
     const { recipient } = await t.ok(RecipientDocument, { id: idOf.a! });
     expect(recipient).toMatchObject({

@@ -193,6 +193,9 @@ describe('Segment.targets paging', () => {
     ['or', { or: [{ id: { eq: 'u01' } }, { id: { eq: 'u30' } }] }, ['u01', 'u30']],
     ['and with nin', { and: [{ id: { in: ['u01', 'u02', 'u03'] } }, { id: { nin: ['u02'] } }] }, ['u01', 'u03']],
     ['nor', { id: { in: ['u01', 'u02', 'u03'] }, nor: [{ id: { eq: 'u01' } }, { id: { eq: 'u03' } }] }, ['u02']],
+    ['id autocomplete (case-insensitive prefix)', { id: { autocomplete: 'U1' } }, Array.from({ length: 10 }, (_, i) => `u1${i}`)],
+    ['id autocomplete with the rule’s and the explicit half', { or: [{ id: { autocomplete: 'page-' } }, { id: { autocomplete: 'u3' } }] }, ['page-extra', 'u30']],
+    ['id autocomplete whose _ and % are no wildcards', { or: [{ id: { autocomplete: 'u_' } }, { id: { autocomplete: '%' } }] }, []],
   ])('the %s filter narrows the targets and their totalCount', async (_what, filter, ids) => {
     const page = await targets({ id: everyone, filter, first: 100 });
     expect(page.edges.map((e) => e.node.id)).toEqual(ids);
@@ -205,6 +208,16 @@ describe('Segment.targets paging', () => {
     expect(big.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path: 'first' });
     const empty = await t.gql(SegmentTargetsDocument, { id: everyone, filter: { or: [] } });
     expect(empty.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path: 'filter.or' });
+    const blank = await t.gql(SegmentTargetsDocument, { id: everyone, filter: { id: { autocomplete: '' } } });
+    expect(blank.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', path: 'filter.id.autocomplete' });
+  });
+
+  test('an id autocomplete pages like any filter', async () => {
+    const first = await targets({ id: everyone, filter: { id: { autocomplete: 'u2' } }, first: 4 });
+    expect(first.edges.map((e) => e.node.id)).toEqual(['u20', 'u21', 'u22', 'u23']);
+    expect(first.totalCount).toBe(10);
+    const second = await targets({ id: everyone, filter: { id: { autocomplete: 'u2' } }, first: 100, after: first.pageInfo.endCursor });
+    expect(second.edges.map((e) => e.node.id)).toEqual(['u24', 'u25', 'u26', 'u27', 'u28', 'u29']);
   });
 
   test('users load in one query per page, however long the page', async () => {

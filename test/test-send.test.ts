@@ -52,6 +52,7 @@ describe('testCampaign', () => {
     expect(message).toMatchObject({ userId: 'boss', campaignId: null, custom: { promo: true } });
     const cid = `messaging:${distinctChannelId(['boss', 'ann'])}`;
     expect(message.channelCid).toBe(cid);
+    expect(result).toMatchObject({ channelCid: cid, channel: { cid, memberCount: 2 } });
     const members = await prisma().channelMember.findMany({ where: { channelCid: cid }, orderBy: { userId: 'asc' } });
     expect(members.map((m) => m.userId)).toEqual(['ann', 'boss']);
     expect((await prisma().channel.findUniqueOrThrow({ where: { cid } })).memberCount).toBe(2);
@@ -82,6 +83,7 @@ describe('testCampaign', () => {
     expect(result!.status).toBe('SENT');
     const message = await prisma().message.findUniqueOrThrow({ where: { id: result!.messageId! } });
     expect(message.text).toBe('[] in team:news-ann (news)');
+    expect(result).toMatchObject({ channelCid: 'team:news-ann', channel: { cid: 'team:news-ann', memberCount: 3 } });
     const channel = await prisma().channel.findUniqueOrThrow({ where: { cid: 'team:news-ann' }, include: { members: true } });
     expect(channel.members.map((m) => m.userId).sort()).toEqual(['ann', 'boss', 'helper']);
     expect(channel).toMatchObject({ createdById: 'boss', memberCount: 3, custom: { topic: 'news' } });
@@ -101,10 +103,10 @@ describe('testCampaign', () => {
     await prisma().channel.create({ data: { cid, type: 'messaging', id: cid.slice('messaging:'.length), memberCount: 2 } });
     await prisma().channelMember.createMany({ data: ['boss', 'cat'].map((userId) => ({ channelCid: cid, userId })) });
     const results = await send(id, ['dan', 'cat']);
-    expect(results[0]).toMatchObject({ userId: 'dan', status: 'ERRORED', messageId: null });
+    expect(results[0]).toMatchObject({ userId: 'dan', status: 'ERRORED', messageId: null, channelCid: null, channel: null });
     expect(results[0]!.error).toMatch(/createChannels is false/);
     expect(await prisma().channel.count({ where: { cid: `messaging:${distinctChannelId(['boss', 'dan'])}` } })).toBe(0);
-    expect(results[1]).toMatchObject({ userId: 'cat', status: 'SENT' });
+    expect(results[1]).toMatchObject({ userId: 'cat', status: 'SENT', channelCid: cid, channel: { cid } });
   });
 
   test('unknown users and the sender come back as per-user errors, in input order', async () => {

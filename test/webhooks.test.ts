@@ -42,6 +42,8 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
   database = await createTestDatabase();
   pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  // Dropping the database at the end terminates connections that may still be closing.
+  pool.on('error', () => {});
 });
 afterAll(async () => {
   await pool?.end();

@@ -17,6 +17,14 @@ const TestSendResultRef = builder.objectRef<TestSendResult>('TestSendResult').im
     userId: t.exposeID('userId', { description: 'The user the message was meant for.' }),
     status: t.field({ type: TestSendStatus, description: 'SENT or ERRORED.', resolve: (r) => r.status }),
     messageId: t.exposeID('messageId', { nullable: true, description: 'Id of the posted message, when SENT.' }),
+    channelCid: t.exposeID('channelCid', { nullable: true, description: 'Cid of the channel the test message was posted in, when SENT.' }),
+    channel: t.prismaField({
+      type: 'Channel',
+      nullable: true,
+      description: 'The channel the test message was posted in, when SENT.',
+      // Prisma batches the findUnique calls of one tick into a single query.
+      resolve: (query, result, _args, ctx) => (result.channelCid ? ctx.prisma.channel.findUnique({ ...query, where: { cid: result.channelCid } }) : null),
+    }),
     error: t.exposeString('error', { nullable: true, description: 'Why nothing was sent, when ERRORED.' }),
   }),
 });

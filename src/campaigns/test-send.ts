@@ -19,10 +19,18 @@ export interface TestSendResult {
   userId: string;
   status: 'SENT' | 'ERRORED';
   messageId: string | null;
+  /** The channel the message was posted in, when SENT. */
+  channelCid: string | null;
   error: string | null;
 }
 
-const failed = (userId: string, error: string): TestSendResult => ({ userId, status: 'ERRORED', messageId: null, error });
+const failed = (userId: string, error: string): TestSendResult => ({
+  userId,
+  status: 'ERRORED',
+  messageId: null,
+  channelCid: null,
+  error,
+});
 
 /** Sends the campaign's message to each listed user; unknown users come back as per-user errors. */
 export async function testCampaign(prisma: PrismaClient, campaignId: string, userIds: readonly string[]): Promise<TestSendResult[]> {
@@ -50,7 +58,8 @@ export async function testCampaign(prisma: PrismaClient, campaignId: string, use
       if (!people.has(userId)) return failed(userId, `User ${userId} does not exist`);
       const conversation = byKey.get(userId)!;
       if (!conversation.ok) return failed(userId, conversation.error);
-      return { userId, status: 'SENT', messageId: outgoing.get(userId)!.id, error: null };
+      const message = outgoing.get(userId)!;
+      return { userId, status: 'SENT', messageId: message.id, channelCid: message.channelCid, error: null };
     });
   });
 }

@@ -1,9 +1,10 @@
 /**
  * Finds or creates the channels a batch of campaign messages goes into, set-based. New
  * channels take one statement: it inserts the missing ones with their exact member_count
- * and their members, and returns what each looks like (so nothing is read back). Channels
- * that already exist (or that another worker created meanwhile) take two more: add the
- * members, read back. Safe to run twice (ON CONFLICT DO NOTHING) and under concurrency.
+ * and their members, both computed here, and returns which it created (so nothing is read
+ * back). Channels that already exist (or that another worker created meanwhile) take two
+ * more: add the members, read back. Safe to run twice (ON CONFLICT DO NOTHING) and under
+ * concurrency.
  *
  * Membership rules (spec §4 senderMode): new channels get the receiver, the template's
  * members and the sender unless EXCLUDE; existing channels get the receiver (a message
@@ -12,7 +13,7 @@
 import { distinctChannelId } from '../chat/channels.service.js';
 import type { TemplateChannel, TemplatePerson } from '../campaigns/templates.js';
 import { ID_PATTERN } from '../validation.js';
-import type { Db, DeliveryPlan } from './plan.js';
+import { loadPeople, type Db, type DeliveryPlan } from './plan.js';
 
 /** Where one recipient's message goes, or why it cannot go anywhere. */
 export type Conversation =
@@ -80,36 +81,37 @@ async function readChannels(db: Db, cids: readonly string[]): Promise<Map<string
 }
 
 /**
- * Creates the channels of `cids` that do not exist, in one statement: each gets its
- * `members` and a member_count equal to their number. Returns the state of the channels
- * this call created (sorted inserts, so concurrent workers lock in one order). Template
- * members deleted since the campaign was saved are left out; receivers and the sender were
- * read in this batch (should one be deleted right now, the foreign key fails the batch and
- * the next attempt skips them) — checking them too costs a tenth of the batch.
+ * Creates the channels of `membersOf` (cid → its members) that do not exist, in one
+ * statement: each gets its members and a member_count equal to their number, both known
+ * here, so the statement only writes (sorted inserts, so concurrent workers lock in one
+ * order). Returns the state of the channels this call created. Receivers, the sender and
+ * the template members (looked up in this batch) could be deleted right now: then the
+ * foreign key fails the batch and the next attempt leaves them out.
  */
-async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, cids: readonly string[], members: readonly Pair[]): Promise<Map<string, ChannelState>> {
-  const sorted = [...cids].sort();
+async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, membersOf: ReadonlyMap<string, ReadonlySet<string>>): Promise<Map<string, ChannelState>> {
+  const sorted = [...membersOf.keys()].sort();
   const idOf = (cid: string) => cid.slice(plan.channel.type.length + 1);
-  const rows = await db.$queryRaw<{ cid: string; small_members: string[] | null }[]>`
-    WITH candidate AS (
-      SELECT DISTINCT p.cid, p.uid FROM unnest(${members.map((p) => p.cid)}::text[], ${members.map((p) => p.userId)}::text[]) AS p(cid, uid)
-      WHERE p.uid <> ALL(${plan.channel.members}::text[]) OR EXISTS (SELECT 1 FROM users u WHERE u.id = p.uid)),
-    per_channel AS (SELECT cid, count(*)::int AS n, array_agg(uid) AS uids FROM candidate GROUP BY cid),
-    created AS (
+  const pairs = sorted.flatMap((cid) => [...membersOf.get(cid)!].map((userId) => ({ cid, userId })));
+  const rows = await db.$queryRaw<{ cid: string }[]>`
+    WITH created AS (
       INSERT INTO channels (cid, type, id, created_by_id, custom, member_count)
-      SELECT w.cid, ${plan.channel.type}, w.id, ${senderId}, ${JSON.stringify(plan.channel.custom)}::jsonb, coalesce(pc.n, 0)
-      FROM unnest(${sorted}::text[], ${sorted.map(idOf)}::text[]) WITH ORDINALITY AS w(cid, id, i)
-      LEFT JOIN per_channel pc ON pc.cid = w.cid
+      SELECT w.cid, ${plan.channel.type}, w.id, ${senderId}, ${JSON.stringify(plan.channel.custom)}::jsonb, w.n
+      FROM unnest(${sorted}::text[], ${sorted.map(idOf)}::text[], ${sorted.map((cid) => membersOf.get(cid)!.size)}::int[]) WITH ORDINALITY AS w(cid, id, n, i)
       ORDER BY w.i
       ON CONFLICT (cid) DO NOTHING RETURNING cid),
     joined AS (
       INSERT INTO channel_members (channel_cid, user_id)
-      SELECT c.cid, m.uid FROM created c JOIN candidate m ON m.cid = c.cid
+      SELECT m.cid, m.uid FROM unnest(${pairs.map((p) => p.cid)}::text[], ${pairs.map((p) => p.userId)}::text[]) AS m(cid, uid)
+      JOIN created c ON c.cid = m.cid
       ON CONFLICT DO NOTHING)
-    SELECT c.cid, CASE WHEN pc.n <= 2 THEN pc.uids ELSE NULL END AS small_members
-    FROM created c LEFT JOIN per_channel pc ON pc.cid = c.cid`;
+    SELECT cid FROM created`;
   const { type, custom } = plan.channel;
-  return new Map(rows.map((row) => [row.cid, { cid: row.cid, type, id: idOf(row.cid), custom, small_members: row.small_members }]));
+  return new Map(
+    rows.map(({ cid }) => {
+      const members = [...membersOf.get(cid)!];
+      return [cid, { cid, type, id: idOf(cid), custom, small_members: members.length <= 2 ? members : null }];
+    }),
+  );
 }
 
 function asTemplateChannel(state: ChannelState): TemplateChannel {
@@ -137,13 +139,20 @@ export async function openUserConversations(
 
   let created = new Map<string, ChannelState>();
   if (wanted.length && plan.createChannels) {
-    const members: Pair[] = [];
-    for (const [receiverId, cid] of cidOf) members.push({ cid, userId: receiverId });
+    // Template members deleted since the campaign was saved are left out.
+    const templateMembers = plan.channel.members.length ? [...(await loadPeople(db, plan.channel.members)).keys()] : [];
+    const membersOf = new Map<string, Set<string>>();
+    const add = (cid: string, userId: string) => {
+      const members = membersOf.get(cid);
+      if (members) members.add(userId);
+      else membersOf.set(cid, new Set([userId]));
+    };
+    for (const [receiverId, cid] of cidOf) add(cid, receiverId);
     for (const cid of wanted) {
-      for (const userId of plan.channel.members) members.push({ cid, userId });
-      if (plan.senderMode !== 'EXCLUDE') members.push({ cid, userId: sender.id });
+      for (const userId of templateMembers) add(cid, userId);
+      if (plan.senderMode !== 'EXCLUDE') add(cid, sender.id);
     }
-    created = await createChannels(db, plan, sender.id, wanted, members);
+    created = await createChannels(db, plan, sender.id, membersOf);
   }
 
   // Channels that already existed (or are missing, without createChannels).

@@ -34,6 +34,15 @@ export function checkValues(values: readonly unknown[], path: string): void {
   }
 }
 
+/** Throws VALIDATION at `path` unless an `autocomplete` text is 1 to MAX_AUTOCOMPLETE_LENGTH characters; returns it. */
+export function checkAutocomplete(text: string, path: string): string {
+  if (text.length === 0) throw new ValidationError(`${path} must not be empty`, path);
+  if (text.length > MAX_AUTOCOMPLETE_LENGTH) {
+    throw new ValidationError(`${path} may be at most ${MAX_AUTOCOMPLETE_LENGTH} characters long, got ${text.length}`, path);
+  }
+  return text;
+}
+
 /**
  * Compiles one scalar filter on `field` to a Prisma where. `nullable` says whether the
  * column can be null (only then do ne/nin/exists need the null branch).
@@ -64,11 +73,7 @@ export function scalarWhere<T>(field: string, filter: ScalarFilter<T>, path: str
     } else parts.push(nullable ? { [field]: null } : { [field]: { in: [] } });
   }
   if (filter.autocomplete != null) {
-    const text = filter.autocomplete;
-    if (text.length === 0) throw new ValidationError(`${at('autocomplete')} must not be empty`, at('autocomplete'));
-    if (text.length > MAX_AUTOCOMPLETE_LENGTH) {
-      throw new ValidationError(`${at('autocomplete')} may be at most ${MAX_AUTOCOMPLETE_LENGTH} characters long, got ${text.length}`, at('autocomplete'));
-    }
+    const text = checkAutocomplete(filter.autocomplete, at('autocomplete'));
     // Prisma sends `startsWith` as `ILIKE ($1 || '%')` without escaping: `%`, `_` and `\`
     // in the text would act as wildcards (test/typed-filters.test.ts holds Prisma to that).
     parts.push({ [field]: { startsWith: escapeLike(text), mode: 'insensitive' } });

@@ -11,6 +11,7 @@ import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import type { UpgradeHandler } from './ws-server.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -39,6 +40,21 @@ const HTML_HEADERS = {
 const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Beacon</title>
 <p>The dashboard is not built. Run <code>npm run build</code> (or <code>npm start</code>, which builds first).
 The API is at <a href="/graphql">/graphql</a>.</p></html>`;
+
+/** Paths the API answers, never the dashboard: /graphql and /healthz (and below). */
+export function isApiPath(pathname: string): boolean {
+  return /^\/(graphql|healthz)(\/|$)/.test(pathname);
+}
+
+/** How the dashboard is served: the build's files (`dashboardFiles`), or Vite's dev server (`npm run dev`). */
+export interface DashboardServing {
+  /** Answers a GET/HEAD outside the API's paths when it has something for it; false to pass it on. */
+  serveFiles(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Takes a WebSocket upgrade outside /graphql (hot reload); false to have it refused. */
+  upgrade?: UpgradeHandler;
+  /** Stops what serving started (Vite's watcher), after the HTTP server closed. */
+  close?(): Promise<void>;
+}
 
 /** dist/dashboard, from dist/graphql (npm start) or src/graphql (tsx, tests) alike. */
 export const DEFAULT_DASHBOARD_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'dist', 'dashboard');
@@ -105,7 +121,7 @@ export function dashboardFiles(directory = DEFAULT_DASHBOARD_DIR) {
   return async function serveDashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const pathname = (req.url ?? '/').split('?')[0]!;
-    if (!pathname.startsWith('/') || /^\/(graphql|healthz)(\/|$)/.test(pathname)) return false;
+    if (!pathname.startsWith('/') || isApiPath(pathname)) return false;
 
     let decoded: string;
     try {

@@ -14,7 +14,7 @@ import { createHttpHandler, type ServerContext } from './http-edge.js';
 import { useInputGuards } from './input-guards.js';
 import { requestIdOf, useRequestId } from './request-id.js';
 import { schema } from './schema.js';
-import { dashboardFiles } from './dashboard-files.js';
+import { dashboardFiles, type DashboardServing } from './dashboard-files.js';
 import { startWsServer } from './ws-server.js';
 import type { AppServices, Context } from './context.js';
 
@@ -25,8 +25,12 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Starts the API on `port` (0 picks a free one). */
-export async function startApiServer(services: AppServices & { apiSecret: string }, port: number): Promise<ApiServer> {
+/** Starts the API on `port` (0 picks a free one), with the dashboard at `/` (the build's files unless told otherwise). */
+export async function startApiServer(
+  services: AppServices & { apiSecret: string },
+  port: number,
+  dashboard: DashboardServing = { serveFiles: dashboardFiles() },
+): Promise<ApiServer> {
   const { apiSecret, ...shared } = services;
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -50,9 +54,9 @@ export async function startApiServer(services: AppServices & { apiSecret: string
     }),
   });
 
-  const handler = createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger, serveFiles: dashboardFiles() });
+  const handler = createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger, serveFiles: dashboard.serveFiles });
   const httpServer: Server = createServer(handler).on('checkContinue', handler);
-  const wsServer = startWsServer(httpServer, yoga, apiSecret, shared.logger);
+  const wsServer = startWsServer(httpServer, yoga, apiSecret, shared.logger, dashboard.upgrade);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -69,6 +73,7 @@ export async function startApiServer(services: AppServices & { apiSecret: string
         httpServer.close(() => resolve());
         httpServer.closeIdleConnections();
       });
+      await dashboard.close?.();
     },
   };
 }

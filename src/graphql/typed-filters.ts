@@ -35,15 +35,23 @@ export const StringFilter = builder.inputRef<ScalarFilter<string>>('StringFilter
   }),
 });
 
+const idFields = (t: InputFieldBuilder<any, 'InputObject'>) => ({
+  eq: t.id({ description: describe.eq }),
+  ne: t.id({ description: describe.ne }),
+  in: t.idList({ description: describe.in }),
+  nin: t.idList({ description: describe.nin }),
+  exists: t.boolean({ description: describe.exists }),
+});
+
 export const IDFilter = builder.inputRef<ScalarFilter<string>>('IDFilter').implement({
   description: 'Conditions on an id; several are ANDed.',
-  fields: (t) => ({
-    eq: t.id({ description: describe.eq }),
-    ne: t.id({ description: describe.ne }),
-    in: t.idList({ description: describe.in }),
-    nin: t.idList({ description: describe.nin }),
-    exists: t.boolean({ description: describe.exists }),
-  }),
+  fields: idFields,
+});
+
+/** IDFilter with `autocomplete`, for ids people look up by typing (a segment's targets); its compiler must handle it. */
+export const IDSearchFilter = builder.inputRef<ScalarFilter<string>>('IDSearchFilter').implement({
+  description: 'Conditions on an id, `autocomplete` for a prefix; several are ANDed.',
+  fields: (t) => ({ ...idFields(t), autocomplete: t.string({ description: describe.autocomplete }) }),
 });
 
 export const IntFilter = builder.inputRef<ScalarFilter<number>>('IntFilter').implement({

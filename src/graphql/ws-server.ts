@@ -19,6 +19,7 @@
  * clients see only a code.
  */
 import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
@@ -56,10 +57,31 @@ export interface WsServer {
   close(): Promise<void>;
 }
 
+/**
+ * Takes a WebSocket upgrade outside the API's endpoint (`npm run dev`: Vite's hot-reload
+ * socket) and returns true, or returns false without touching the socket.
+ */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+
+/** What ws answers an upgrade it does not serve. */
+function refuseUpgrade(socket: Duplex): void {
+  if (socket.writable) socket.write('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nBad Request');
+  socket.destroy();
+}
+
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** Serves graphql-ws on `httpServer` at yoga's endpoint. */
-export function startWsServer(httpServer: Server, yoga: YogaServerInstance<ServerContext, Context>, apiSecret: string, logger: Logger): WsServer {
+/**
+ * Serves graphql-ws on `httpServer` at yoga's endpoint; other upgrades go to `otherUpgrades`
+ * when it takes them, and are refused (400) otherwise.
+ */
+export function startWsServer(
+  httpServer: Server,
+  yoga: YogaServerInstance<ServerContext, Context>,
+  apiSecret: string,
+  logger: Logger,
+  otherUpgrades?: UpgradeHandler,
+): WsServer {
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
     onConnect: async (ctx) => {
@@ -107,7 +129,16 @@ export function startWsServer(httpServer: Server, yoga: YogaServerInstance<Serve
     subscribe: (args) => executorsOf(args).subscribe(args) as never,
   });
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint, maxPayload: MAX_WS_MESSAGE_BYTES, handleProtocols });
+  // One upgrade listener routes by path: ws's own (`server` + `path`) would refuse every other path.
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES, handleProtocols });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '/').split('?')[0] === yoga.graphqlEndpoint) {
+      wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+    } else if (!otherUpgrades?.(req, socket, head)) {
+      refuseUpgrade(socket);
+    }
+  };
+  httpServer.on('upgrade', onUpgrade);
   wsServer.on('connection', (socket, request) => {
     // ws has already closed the socket (1009 for an oversized message); nothing to answer.
     socket.on('error', (error) => logger.debug('websocket error', { error: errorText(error) }));
@@ -147,6 +178,7 @@ export function startWsServer(httpServer: Server, yoga: YogaServerInstance<Serve
 
   return {
     async close() {
+      httpServer.off('upgrade', onUpgrade);
       for (const client of wsServer.clients) client.close(1001, 'Going away');
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

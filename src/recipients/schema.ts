@@ -10,9 +10,11 @@ import type { SortShape } from '../filters/typed-sort.js';
 import {
   MAX_DELETE_RECIPIENTS,
   RECIPIENT_SORT_FIELDS,
+  countFromCounters,
   deleteRecipients,
   recipientOrderBy,
   recipientWhere,
+  type RecipientCounters,
   type RecipientFilter as RecipientFilterShape,
   type RecipientSortField,
 } from './service.js';
@@ -80,7 +82,10 @@ interface RecipientListArgs {
   sort?: readonly SortShape<RecipientSortField>[] | null;
 }
 
-/** A recipient list (of one campaign when `campaignOf` gives its id) as a prismaConnection. */
+/**
+ * A recipient list as a prismaConnection: of one campaign when `campaignOf` gives its id,
+ * whose counters (the parent campaign row) then answer totalCount where they can.
+ */
 function recipientList(description: string, campaignOf: (parent: unknown) => string | undefined = () => undefined) {
   return {
     type: 'Recipient' as const,
@@ -91,7 +96,11 @@ function recipientList(description: string, campaignOf: (parent: unknown) => str
     maxSize: pageLimit(MAX_LIST_PAGE),
     resolve: (query: object, parent: unknown, args: RecipientListArgs, ctx: Context) =>
       ctx.prisma.recipient.findMany({ ...query, where: recipientWhere(args.filter, campaignOf(parent)), orderBy: recipientOrderBy(args.sort) }),
-    totalCount: (parent: unknown, args: RecipientListArgs, ctx: Context) => ctx.prisma.recipient.count({ where: recipientWhere(args.filter, campaignOf(parent)) }),
+    totalCount: (parent: unknown, args: RecipientListArgs, ctx: Context) => {
+      const campaignId = campaignOf(parent);
+      const counted = campaignId === undefined ? null : countFromCounters(args.filter, parent as Partial<RecipientCounters>);
+      return counted ?? ctx.prisma.recipient.count({ where: recipientWhere(args.filter, campaignId) });
+    },
   };
 }
 

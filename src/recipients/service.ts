@@ -168,3 +168,38 @@ export async function deleteRecipients(prisma: PrismaClient, ids: readonly strin
     return { deletedIds, deletedCount: deletedIds.length, campaignIds: deletedIds.length ? campaigns.map((c) => c.id) : [] };
   });
 }
+
+/** The counter columns a campaign keeps in step with its recipient rows (same transactions). */
+export interface RecipientCounters {
+  recipientsTotal: number;
+  messagesSent: number;
+  messagesErrored: number;
+  recipientsSkipped: number;
+  materializedAt: Date | null;
+}
+
+/**
+ * How many of a campaign's recipients a filter matches, from its counters instead of a
+ * count(*) over the rows — when it can be: the audience is fully written (materialized) and
+ * the filter is none or one status (`{ status: { eq } }`). Every write of recipients updates
+ * these counters in its own transaction (materialization, delivery batches, retries,
+ * deleteRecipients), so they are the rows' count as of the campaign's read; counting 100,000
+ * rows under delivery costs ~15 ms of database CPU per call. Null: count the rows.
+ */
+export function countFromCounters(filter: RecipientFilter | null | undefined, campaign: Partial<RecipientCounters>): number | null {
+  const { recipientsTotal, messagesSent, messagesErrored, recipientsSkipped, materializedAt } = campaign;
+  if (!materializedAt || recipientsTotal === undefined || messagesSent === undefined || messagesErrored === undefined || recipientsSkipped === undefined) return null;
+  const keys = filter ? Object.keys(filter).filter((key) => filter[key as keyof RecipientFilter] != null) : [];
+  if (keys.length === 0) return recipientsTotal;
+  const status = filter?.status;
+  if (keys.length !== 1 || !status) return null;
+  const statusKeys = Object.keys(status).filter((key) => status[key as keyof typeof status] != null);
+  if (statusKeys.length !== 1 || status.eq == null) return null;
+  const byStatus: Record<RecipientStatus, number> = {
+    SENT: messagesSent,
+    ERRORED: messagesErrored,
+    SKIPPED: recipientsSkipped,
+    PENDING: Math.max(0, recipientsTotal - messagesSent - messagesErrored - recipientsSkipped),
+  };
+  return byStatus[status.eq];
+}

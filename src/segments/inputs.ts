@@ -1,7 +1,7 @@
 /** The SegmentType enum and the input types of segment queries and mutations. */
 import type { InputFieldBuilder, InputObjectRef } from '@pothos/core';
 import { builder } from '../graphql/builder.js';
-import { DateTimeFilter, IDFilter, StringFilter, enumFilter, logicalFields } from '../graphql/typed-filters.js';
+import { DateTimeFilter, IDFilter, IDSearchFilter, StringFilter, enumFilter, logicalFields } from '../graphql/typed-filters.js';
 import { sortInput } from '../graphql/sort-input.js';
 import type { SegmentKind } from './audience.js';
 import type { CreateSegmentInput as CreateShape, SegmentFilterShape, UpdateSegmentInput as UpdateShape } from './service.js';
@@ -41,7 +41,7 @@ export const SegmentTargetFilter: InputObjectRef<any, SegmentTargetFilterShape> 
   .implement({
     description: 'Conditions on the targets of a segment; several are ANDed.',
     fields: (t) => ({
-      id: t.field({ type: IDFilter, description: 'Target id: a user id or a channel cid.' }),
+      id: t.field({ type: IDSearchFilter, description: 'Target id: a user id or a channel cid (`autocomplete` for a case-insensitive prefix).' }),
       ...logicalFields(t, SegmentTargetFilter, 'target'),
     }),
   });

@@ -6,9 +6,9 @@
 import { Prisma } from '../generated/prisma/client.js';
 import { ValidationError, joinPath } from '../errors.js';
 import { assertNoNul } from '../filters/fields.js';
-import { FALSE_SQL, TRUE_SQL, andSql, notSql, orSql } from '../filters/json-filter-sql.js';
+import { FALSE_SQL, TRUE_SQL, andSql, escapeLike, notSql, orSql } from '../filters/json-filter-sql.js';
 import type { RawQueryable } from '../filters/json-page.js';
-import { MAX_FILTER_DEPTH, checkValues, type LogicalFilter, type ScalarFilter } from '../filters/typed.js';
+import { MAX_FILTER_DEPTH, checkAutocomplete, checkValues, type LogicalFilter, type ScalarFilter } from '../filters/typed.js';
 import { MAX_SORT_KEYS, type SortShape } from '../filters/typed-sort.js';
 import { keysetPage, type CountedConnection, type PageArgs } from '../paging.js';
 import { audiencePageSql, countAudience, type AudienceRule } from './audience.js';
@@ -47,6 +47,12 @@ function idConditions(id: Prisma.Sql, filter: ScalarFilter<string>, path: string
   if (filter.in != null) parts.push(Prisma.sql`${id} = ANY(${idValues(filter.in, at('in'))}::text[])`);
   if (filter.nin != null) parts.push(Prisma.sql`${id} <> ALL(${idValues(filter.nin, at('nin'))}::text[])`);
   if (filter.exists != null) parts.push(filter.exists ? TRUE_SQL : FALSE_SQL);
+  if (filter.autocomplete != null) {
+    const text = checkAutocomplete(filter.autocomplete, at('autocomplete'));
+    assertNoNul(text, at('autocomplete'));
+    // A case-insensitive prefix: the text's `%`, `_` and `\` match only themselves.
+    parts.push(Prisma.sql`${id} ILIKE ${`${escapeLike(text)}%`}`);
+  }
   return parts;
 }
 

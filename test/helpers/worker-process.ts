@@ -25,7 +25,8 @@ export interface LogEntry {
 }
 
 export interface WorkerOptions {
-  databaseUrl: string;
+  /** The PostgreSQL to use; left out, the process runs on the embedded database in its data dir. */
+  databaseUrl?: string;
   /**
    * BEACON_WORKER_NAME (the job table's `last_modified_by`) and the `application_name` of
    * its database connections (to find them in pg_stat_activity); default `worker-<n>`.
@@ -68,6 +69,17 @@ export function npmStartArgs(): string[] {
   const [command, ...args] = pkg.scripts.start.split(/\s+/);
   if (command !== 'node' || args.at(-1) !== 'dist/main.js') throw new Error(`npm start is not "node … dist/main.js": ${pkg.scripts.start}`);
   return args;
+}
+
+/**
+ * Node's arguments of `npm run dev` (`tsx …` → tsx's CLI with the same arguments): pass them
+ * as `nodeArgs` to run the dev mode exactly as the script does.
+ */
+export function npmDevArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { dev: string } };
+  const [command, ...args] = pkg.scripts.dev.split(/\s+/).map((word) => word.replace(/^'(.*)'$/, '$1'));
+  if (command !== 'tsx') throw new Error(`npm run dev is not "tsx …": ${pkg.scripts.dev}`);
+  return [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), ...args];
 }
 
 /** Settings that make a worker take over and react fast; `env` overrides them. */
@@ -179,8 +191,8 @@ class Worker implements WorkerProcess {
 /** Starts a worker process and resolves once it processes jobs. */
 export async function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
   const name = options.name ?? `worker-${++counter}`;
-  const databaseUrl = new URL(options.databaseUrl);
-  databaseUrl.searchParams.set('application_name', name);
+  const databaseUrl = options.databaseUrl === undefined ? null : new URL(options.databaseUrl);
+  databaseUrl?.searchParams.set('application_name', name);
   const inherited = Object.fromEntries(INHERITED_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key]!]] : [])));
   const child = spawn(process.execPath, options.nodeArgs ?? ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
@@ -188,7 +200,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...inherited,
-      DATABASE_URL: databaseUrl.toString(),
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl.toString() } : {}),
       BEACON_ROLE: 'worker',
       PORT: '0',
       BEACON_API_SECRET: TEST_SECRET,

@@ -7,10 +7,12 @@ interface NotFoundProps {
   id: string;
   /** Where the list of such things is (`/campaigns`). */
   listPath: string;
+  /** What that list is called, when not `<what>s` (`users`, for a channel). */
+  listName?: string;
 }
 
-export function NotFound({ what, id, listPath }: NotFoundProps) {
-  const plural = `${what.toLowerCase()}s`;
+export function NotFound({ what, id, listPath, listName }: NotFoundProps) {
+  const plural = listName ?? `${what.toLowerCase()}s`;
   return (
     <section>
       <h1>{what} not found</h1>

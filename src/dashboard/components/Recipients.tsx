@@ -10,6 +10,7 @@ import { formatDateTime } from '../format';
 import { useThrottledRefresh } from '../refresh';
 import { ErrorMessage } from './CampaignBits';
 import { Pager, countOf } from './Pager';
+import { useCursorPages } from '../paging';
 
 const PAGE_SIZE = 25;
 const SORT = [{ field: 'CREATED_AT' as const, direction: 'ASC' as const }];
@@ -22,13 +23,27 @@ export const RECIPIENT_STATUS_LABELS: Record<RecipientStatus, string> = {
 };
 const RECIPIENT_STATUSES = Object.keys(RECIPIENT_STATUS_LABELS) as RecipientStatus[];
 
+/** A recipient's status as a coloured badge. */
+export function RecipientStatusBadge({ status }: { status: RecipientStatus }) {
+  return <span className={`badge badge-recipient-${status.toLowerCase()}`}>{RECIPIENT_STATUS_LABELS[status]}</span>;
+}
+
+/** The Error cell of a recipient row: its error text, highlighted, or a dash. */
+export function ErrorCell({ error }: { error?: string | null }) {
+  return (
+    <td data-label="Error" className={error ? 'recipient-error' : undefined}>
+      {error ?? '—'}
+    </td>
+  );
+}
+
 /** `status` and `counters` of the live campaign: the table refreshes as they change. */
 export function Recipients({ campaignId, status: campaignStatus, counters }: { campaignId: string; status: string; counters: string }) {
   const ids = useId();
   const [status, setStatus] = useState<RecipientStatus | ''>('');
-  // Cursors of the pages before the current one; the last is the current page's `after`.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors[cursors.length - 1] ?? null;
+  // Back to the first page when the status filter changes.
+  const pages = useCursorPages(status);
+  const after = pages.cursor;
   const [result, reexecute] = useQuery({
     query: CampaignRecipientsDocument,
     variables: { id: campaignId, filter: status ? { status: { eq: status } } : null, sort: SORT, first: PAGE_SIZE, after },
@@ -47,7 +62,6 @@ export function Recipients({ campaignId, status: campaignStatus, counters }: { c
             value={status}
             onChange={(event) => {
               setStatus(event.target.value as RecipientStatus | '');
-              setCursors([null]);
             }}
           >
             <option value="">All</option>
@@ -93,13 +107,11 @@ export function Recipients({ campaignId, status: campaignStatus, counters }: { c
                     {node.channelCid ?? (node.user?.name ? `${node.user.name} (${node.userId})` : (node.userId ?? 'deleted user'))}
                   </td>
                   <td data-label="Status">
-                    <span className={`badge badge-recipient-${node.status.toLowerCase()}`}>{RECIPIENT_STATUS_LABELS[node.status]}</span>
+                    <RecipientStatusBadge status={node.status} />
                   </td>
                   <td data-label="Sent at">{formatDateTime(node.sentAt)}</td>
                   <td data-label="Read at">{formatDateTime(node.readAt)}</td>
-                  <td data-label="Error" className={node.error ? 'recipient-error' : undefined}>
-                    {node.error ?? '—'}
-                  </td>
+                  <ErrorCell error={node.error} />
                 </tr>
               ))}
             </tbody>
@@ -107,10 +119,7 @@ export function Recipients({ campaignId, status: campaignStatus, counters }: { c
           <Pager
             label="Recipient pages"
             summary={countOf(connection.totalCount, 'recipient', 'recipients')}
-            hasPrevious={cursors.length > 1}
-            hasNext={connection.pageInfo.hasNextPage}
-            onPrevious={() => setCursors(cursors.slice(0, -1))}
-            onNext={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+            {...pages.pager(connection.pageInfo.hasNextPage, connection.pageInfo.endCursor)}
           />
         </>
       )}

@@ -5,6 +5,8 @@ import { EditCampaignPage, NewCampaignPage } from '../pages/CampaignEditor';
 import { SegmentsPage } from '../pages/Segments';
 import { NewSegmentPage, SegmentPage } from '../pages/SegmentEditor';
 import { UsersPage } from '../pages/Users';
+import { UserPage } from '../pages/User';
+import { ChannelPage } from '../pages/Channel';
 
 const SECTIONS = [
   { to: '/campaigns', label: 'Campaigns' },
@@ -25,6 +27,10 @@ function Page({ path }: { path: string }) {
   const segment = matchPath('/segments/:id', path);
   if (segment) return <SegmentPage id={segment.id!} />;
   if (matchPath('/users', path)) return <UsersPage />;
+  const user = matchPath('/users/:id', path);
+  if (user) return <UserPage id={user.id!} />;
+  const channel = matchPath('/channels/:cid', path);
+  if (channel) return <ChannelPage cid={channel.cid!} />;
   return (
     <section>
       <h1>Page not found</h1>
@@ -38,7 +44,8 @@ function Page({ path }: { path: string }) {
 /** Navigation and the current page, for a signed-in person. */
 export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const path = usePath();
-  const current = path === '/' ? '/campaigns' : path;
+  // A channel is reached from a user's page, so it sits under Users.
+  const current = path === '/' ? '/campaigns' : path.startsWith('/channels/') ? '/users' : path;
   return (
     <div className="shell">
       <header className="topbar">

@@ -1,12 +1,14 @@
 /**
  * The campaign page's Test send: find users by id or name, send them the campaign's message
- * for real (nothing counted, no recipient written), and see what happened for each.
+ * for real (nothing counted, no recipient written), and see what happened for each: a link
+ * to the channel the message went to, or the error.
  * A failed send keeps the chosen users, so trying again is one click.
  */
 import { useId, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { TestCampaignDocument, TestUserSearchDocument, type TestCampaignMutation } from '../generated/graphql';
 import { useDebounced } from '../debounce';
+import { Link } from '../router';
 import { ErrorMessage } from './CampaignBits';
 
 const SEARCH_SIZE = 8;
@@ -113,7 +115,19 @@ export function TestSend({ campaignId }: { campaignId: string }) {
             return (
               <li key={result.userId} className={result.status === 'SENT' ? 'sent' : 'errored'}>
                 <strong>{describeUser(user)}</strong>:{' '}
-                {result.status === 'SENT' ? `Sent (message ${result.messageId})` : `Not sent: ${result.error ?? 'unknown error'}`}
+                {result.status === 'SENT' ? (
+                  <>
+                    Sent
+                    {result.channelCid && (
+                      <>
+                        {' · '}
+                        <Link to={`/channels/${encodeURIComponent(result.channelCid)}`}>Open channel</Link>
+                      </>
+                    )}
+                  </>
+                ) : (
+                  `Not sent: ${result.error ?? 'unknown error'}`
+                )}
               </li>
             );
           })}

@@ -163,9 +163,9 @@ export function CampaignPage({ id }: { id: string }) {
             </button>
           ))}
           {(campaign.status === 'DRAFT' || campaign.status === 'SCHEDULED') && (
-            <Link to={`/campaigns/${encodeURIComponent(id)}/edit`} className="button">
+            <button type="button" disabled={busy} onClick={() => navigate(`/campaigns/${encodeURIComponent(id)}/edit`)}>
               Edit
-            </Link>
+            </button>
           )}
           {deletable && (
             <button type="button" className="danger" disabled={busy} onClick={() => setConfirming(true)}>

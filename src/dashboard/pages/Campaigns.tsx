@@ -11,6 +11,7 @@ import { Link, navigate } from '../router';
 import { useDebounced } from '../debounce';
 import { ErrorMessage, Progress, StatusBadge } from '../components/CampaignBits';
 import { Pager, countOf } from '../components/Pager';
+import { useCursorPages } from '../paging';
 
 const PAGE_SIZE = 25;
 
@@ -43,7 +44,6 @@ export function CampaignsPage() {
   const [name, setName] = useState(initial.name);
   const [sortKey, setSortKey] = useState(initial.sortKey);
   // Cursors of the pages before the current one; the last is the current page's `after`.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const debouncedName = useDebounced(name.trim(), 250);
 
   const filter = useMemo<CampaignFilter>(() => {
@@ -55,7 +55,6 @@ export function CampaignsPage() {
 
   // A new filter or order starts again from the first page, and is written to the address bar.
   useEffect(() => {
-    setCursors([null]);
     const params = new URLSearchParams();
     if (status) params.set('status', status);
     if (debouncedName) params.set('name', debouncedName);
@@ -64,7 +63,9 @@ export function CampaignsPage() {
     if (search !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${search}`);
   }, [filter, sortKey, status, debouncedName]);
 
-  const after = cursors[cursors.length - 1] ?? null;
+  // Back to the first page when the filter or the order changes.
+  const pages = useCursorPages(JSON.stringify([filter, sortKey]));
+  const after = pages.cursor;
   const [result] = useQuery({
     query: CampaignListDocument,
     variables: { filter, sort: SORTS[sortKey]!.sort, first: PAGE_SIZE, after },
@@ -169,10 +170,7 @@ export function CampaignsPage() {
           <Pager
             label="Pages"
             summary={countOf(connection.totalCount, 'campaign', 'campaigns')}
-            hasPrevious={cursors.length > 1}
-            hasNext={connection.pageInfo.hasNextPage}
-            onPrevious={() => setCursors(cursors.slice(0, -1))}
-            onNext={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+            {...pages.pager(connection.pageInfo.hasNextPage, connection.pageInfo.endCursor)}
           />
         </>
       )}

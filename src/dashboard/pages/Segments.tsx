@@ -1,17 +1,17 @@
-import { useState } from 'react';
 import { useQuery } from 'urql';
 import { SegmentListDocument } from '../generated/graphql';
 import { formatCount, formatDateTime } from '../format';
 import { ErrorMessage } from '../components/CampaignBits';
 import { Pager, countOf } from '../components/Pager';
 import { Link, navigate } from '../router';
+import { useCursorPages } from '../paging';
 
 const PAGE_SIZE = 50;
 
 /** The segments, newest last (the API's default order), paged forward. */
 export function SegmentsPage() {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [result] = useQuery({ query: SegmentListDocument, variables: { first: PAGE_SIZE, after: cursors[cursors.length - 1] ?? null } });
+  const pages = useCursorPages();
+  const [result] = useQuery({ query: SegmentListDocument, variables: { first: PAGE_SIZE, after: pages.cursor } });
   const connection = result.data?.segments;
   return (
     <section>
@@ -54,10 +54,7 @@ export function SegmentsPage() {
           <Pager
             label="Pages"
             summary={countOf(connection.totalCount, 'segment', 'segments')}
-            hasPrevious={cursors.length > 1}
-            hasNext={connection.pageInfo.hasNextPage}
-            onPrevious={() => setCursors(cursors.slice(0, -1))}
-            onNext={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+            {...pages.pager(connection.pageInfo.hasNextPage, connection.pageInfo.endCursor)}
           />
         </>
       )}

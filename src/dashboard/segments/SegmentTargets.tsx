@@ -1,14 +1,18 @@
 /**
  * A saved segment's explicit targets: ids pasted or read from a CSV file (first column) are
  * added or removed in one call each (the API takes up to 10,000 and lists unknown ids in its
- * message), and the table pages through the live audience (explicit targets ∪ the rule).
+ * message), and the table pages through the live audience (explicit targets ∪ the rule),
+ * searched by id prefix.
  */
 import { useId, useState, type ChangeEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { AddSegmentTargetsDocument, RemoveSegmentTargetsDocument, SegmentTargetsDocument } from '../generated/graphql';
 import { parseUserIds } from '../editor/form';
 import { formatCount } from '../format';
+import { useDebounced } from '../debounce';
 import { Pager } from '../components/Pager';
+import { ErrorMessage } from '../components/CampaignBits';
+import { useCursorPages } from '../paging';
 
 const PAGE_SIZE = 25;
 const MAX_IDS = 10_000;
@@ -17,10 +21,18 @@ export function SegmentTargets({ segmentId }: { segmentId: string }) {
   const ids = useId();
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState<{ ok: boolean; message: string } | null>(null);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [search, setSearch] = useState('');
+  const query = useDebounced(search.trim(), 250);
+  // A new search starts again from the first page (no stale-cursor query: reset while rendering).
+  const pages = useCursorPages(query);
   const [result, refetch] = useQuery({
     query: SegmentTargetsDocument,
-    variables: { id: segmentId, first: PAGE_SIZE, after: cursors[cursors.length - 1] ?? null },
+    variables: {
+      id: segmentId,
+      filter: query ? { id: { autocomplete: query } } : null,
+      first: PAGE_SIZE,
+      after: pages.cursor,
+    },
     requestPolicy: 'cache-and-network',
   });
   const [addState, add] = useMutation(AddSegmentTargetsDocument);
@@ -89,7 +101,27 @@ export function SegmentTargets({ segmentId }: { segmentId: string }) {
           {outcome.message}
         </p>
       )}
-      {connection && (
+      <div className="field targets-search">
+        <label htmlFor={`${ids}-search`}>Search targets</label>
+        <input
+          id={`${ids}-search`}
+          type="search"
+          value={search}
+          placeholder="Id starts with…"
+          autoComplete="off"
+          onChange={(event) => setSearch(event.target.value)}
+        />
+      </div>
+      {result.error && <ErrorMessage title="Could not load the audience." error={result.error} />}
+      {!connection && result.fetching && (
+        <p className="muted" role="status">
+          Loading the audience…
+        </p>
+      )}
+      {connection && connection.edges.length === 0 && (
+        <p className="muted">{query ? `No targets match “${query}”.` : 'No one in the audience yet: add targets above or give the segment a rule.'}</p>
+      )}
+      {connection && connection.edges.length > 0 && (
         <>
           <table className="table">
             <caption className="visually-hidden">Audience</caption>
@@ -110,11 +142,8 @@ export function SegmentTargets({ segmentId }: { segmentId: string }) {
           </table>
           <Pager
             label="Target pages"
-            summary={`${formatCount(connection.totalCount)} in the audience`}
-            hasPrevious={cursors.length > 1}
-            hasNext={connection.pageInfo.hasNextPage}
-            onPrevious={() => setCursors(cursors.slice(0, -1))}
-            onNext={() => setCursors([...cursors, connection.pageInfo.endCursor ?? null])}
+            summary={query ? `${formatCount(connection.totalCount)} match “${query}”` : `${formatCount(connection.totalCount)} in the audience`}
+            {...pages.pager(connection.pageInfo.hasNextPage, connection.pageInfo.endCursor)}
           />
         </>
       )}
