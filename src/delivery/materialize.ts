@@ -80,8 +80,17 @@ export type ChunkResult =
   /** Not IN_PROGRESS (stopped, failed, deleted): nothing written. */
   | { state: 'not-running' };
 
-/** Writes the next chunk of up to `size` entities' audience, in `db` (a transaction). */
+/**
+ * Writes the next chunk of up to `size` entities' audience, in `db` (a transaction).
+ *
+ * Bitmap scans are off for the chunk's transaction: a chunk reads its key range and checks
+ * each row against the rule. Otherwise, on a table without statistics (right after an
+ * import), the planner ANDs the key range with the rule's GIN index, whose bitmap covers
+ * every match in the whole table — at 1,000,000 users 68 ms per chunk, work in proportion
+ * to the table on every chunk (with ANALYZE it reads the range, as here).
+ */
 export async function materializeChunk(db: Db, campaignId: string, size: number): Promise<ChunkResult> {
+  await db.$executeRaw`SET LOCAL enable_bitmapscan = off`;
   await db.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`beacon.materialize:${campaignId}`}::text, 0))`;
   const rows = await db.$queryRaw<CampaignRow[]>`
     SELECT status::text AS status, sender_id, user_ids, materialized_at, materialized_through FROM campaigns WHERE id = ${campaignId}`;
