@@ -83,14 +83,16 @@ export type ChunkResult =
 /**
  * Writes the next chunk of up to `size` entities' audience, in `db` (a transaction).
  *
- * Bitmap scans are off for the chunk's transaction: a chunk reads its key range and checks
- * each row against the rule. Otherwise, on a table without statistics (right after an
- * import), the planner ANDs the key range with the rule's GIN index, whose bitmap covers
- * every match in the whole table — at 1,000,000 users 68 ms per chunk, work in proportion
- * to the table on every chunk (with ANALYZE it reads the range, as here).
+ * Bitmap and sequential scans are off for the chunk's transaction, so a chunk reads its key
+ * range by index and checks each row against the rule. Otherwise the planner reads the
+ * whole table on every chunk: without statistics (right after an import) it ANDs the range
+ * with the rule's GIN index, a bitmap of every match in the table; with them, and bitmaps
+ * off, it scans the table (ids sort unlike the rows lie). 10,000 of 1,000,000 users: 54–180 ms
+ * and 18–158 ms that way, 2–3 ms by the range in both cases.
  */
 export async function materializeChunk(db: Db, campaignId: string, size: number): Promise<ChunkResult> {
   await db.$executeRaw`SET LOCAL enable_bitmapscan = off`;
+  await db.$executeRaw`SET LOCAL enable_seqscan = off`;
   await db.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`beacon.materialize:${campaignId}`}::text, 0))`;
   const rows = await db.$queryRaw<CampaignRow[]>`
     SELECT status::text AS status, sender_id, user_ids, materialized_at, materialized_through FROM campaigns WHERE id = ${campaignId}`;
