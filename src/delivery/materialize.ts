@@ -127,14 +127,15 @@ export async function materializeChunk(db: Db, campaignId: string, size: number)
 }
 
 /** Chunk sizes (entities): the first is small so the audience shows up at once; later ones aim at CHUNK_TARGET_MS. */
-export const CHUNK = { first: 5_000, min: 1_000, max: 200_000, targetMs: 250 } as const;
+export const CHUNK = { first: 5_000, min: 1_000, max: 200_000, targetMs: 200 } as const;
 
 /**
- * The next chunk's size after one of `size` took `ms`: towards CHUNK.targetMs, at most
- * doubling or halving, within CHUNK.max and CHUNK.min (or `size`, when it began below).
+ * The next chunk's size after one of `size` took `ms`: towards CHUNK.targetMs, growing by
+ * half at most (a stop waits for the chunk in flight, and the lanes starting beside it can
+ * slow it down) or halving, within CHUNK.max and CHUNK.min (or `size`, when it began below).
  */
 export function nextChunkSize(size: number, ms: number): number {
-  const scaled = size * Math.min(2, Math.max(0.5, CHUNK.targetMs / Math.max(ms, 1)));
+  const scaled = size * Math.min(1.5, Math.max(0.5, CHUNK.targetMs / Math.max(ms, 1)));
   return Math.round(Math.min(CHUNK.max, Math.max(Math.min(size, CHUNK.min), scaled)));
 }
 
