@@ -60,7 +60,7 @@ describe.skipIf(pglite)('SIGTERM', { timeout: 90_000 }, () => {
     const count = 300;
     const id = await userCampaign(t, 'termstart', count);
     await startCampaign(t, id); // queued: no worker runs yet
-    // Hold the campaign row so the start job's materialization (FOR NO KEY UPDATE) waits.
+    // Hold the campaign row so the start job's first chunk waits (its INSERT's foreign-key check locks the row FOR KEY SHARE).
     const holder = await t.app.db.pool.connect();
     try {
       await holder.query('BEGIN');

@@ -5,7 +5,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const SUBSCRIPTION = `subscription ($id: ID) { campaignUpdated(id: $id) { id status updatedAt completedAt stats { messagesSent pending progress } } }`;
+const SUBSCRIPTION = `subscription ($id: ID) { campaignUpdated(id: $id) { id status updatedAt completedAt stats { messagesSent recipientsTotal pending progress } } }`;
 
 export interface WatchedState {
   /** Date.now() when the state arrived. */
@@ -14,6 +14,7 @@ export interface WatchedState {
   updatedAt: string;
   completedAt: string | null;
   messagesSent: number;
+  recipientsTotal: number;
 }
 
 export interface Watcher {
@@ -37,14 +38,14 @@ export function watchCampaign(wsUrl: string, token: string, campaignId: string):
   void failed.catch(() => {});
   const first = Promise.race([new Promise<void>((resolve) => (resolveFirst = resolve)), failed]);
   const completed = Promise.race([new Promise<WatchedState>((resolve) => (resolveCompleted = resolve)), failed]);
-  type Data = { campaignUpdated: { status: string; updatedAt: string; completedAt: string | null; stats: { messagesSent: number } } };
+  type Data = { campaignUpdated: { status: string; updatedAt: string; completedAt: string | null; stats: { messagesSent: number; recipientsTotal: number } } };
   client.subscribe<Data>(
     { query: SUBSCRIPTION, variables: { id: campaignId } },
     {
       next: (result) => {
         const campaign = result.data?.campaignUpdated;
         if (!campaign) return fail(new Error(JSON.stringify(result.errors)));
-        const state = { at: Date.now(), status: campaign.status, updatedAt: campaign.updatedAt, completedAt: campaign.completedAt, messagesSent: campaign.stats.messagesSent };
+        const state = { at: Date.now(), status: campaign.status, updatedAt: campaign.updatedAt, completedAt: campaign.completedAt, messagesSent: campaign.stats.messagesSent, recipientsTotal: campaign.stats.recipientsTotal };
         seen.push(state);
         resolveFirst();
         if (campaign.status === 'COMPLETED') resolveCompleted(state);

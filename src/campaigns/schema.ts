@@ -45,7 +45,7 @@ const ChannelTemplateRef = builder.objectRef<ChannelTemplate>('ChannelTemplate')
 const CampaignStatsRef = builder.objectRef<CampaignStats>('CampaignStats').implement({
   description: 'Delivery figures of a campaign, from counters kept in step with its recipients.',
   fields: (t) => ({
-    recipientsTotal: t.exposeInt('recipientsTotal', { description: 'Recipients materialized when delivery began.' }),
+    recipientsTotal: t.exposeInt('recipientsTotal', { description: 'Recipients written so far. A started campaign writes its audience in chunks while delivery already runs, so this grows until the audience is complete, then holds its exact size.' }),
     pending: t.exposeInt('pending', { description: 'Recipients not yet sent, errored or skipped.' }),
     messagesSent: t.exposeInt('messagesSent', { description: 'Messages posted.' }),
     messagesErrored: t.exposeInt('messagesErrored', { description: 'Recipients whose message failed.' }),
@@ -53,7 +53,7 @@ const CampaignStatsRef = builder.objectRef<CampaignStats>('CampaignStats').imple
     usersSent: t.exposeInt('usersSent', { description: 'Distinct users who received a message.' }),
     usersRead: t.exposeInt('usersRead', { description: 'Of those, users who read it.' }),
     readRatio: t.exposeFloat('readRatio', { description: 'usersRead / usersSent; 0 when nothing was sent.' }),
-    progress: t.exposeFloat('progress', { description: 'Share of recipients handled, 0 to 1 (1 once COMPLETED).' }),
+    progress: t.exposeFloat('progress', { description: 'Share of the recipients written so far that are handled, 0 to 1 (1 once COMPLETED); while the audience is still being written it may fall as recipientsTotal grows.' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true, description: 'When delivery began.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When delivery completed.' }),
   }),

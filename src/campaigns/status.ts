@@ -142,8 +142,8 @@ export async function transitionCampaign(
   // client still answers to `$transaction` (Prisma forwards the root client's own properties,
   // and src/db/database.ts installs its retrying one there), but never has `$connect`.
   if (!announced || !('$connect' in db)) return move(db as Prisma.TransactionClient);
-  // The UPDATE may wait on the campaign's row lock as long as a plain one would (a stop
-  // waits for a materialization holding it), so Prisma's 2 s / 5 s defaults do not apply.
+  // The UPDATE may wait on the campaign's row lock as long as a plain one would (e.g. for a
+  // lock held by another client), so Prisma's 2 s / 5 s defaults do not apply.
   return (db as PrismaClient).$transaction(move, { maxWait: 30_000, timeout: 600_000 });
 }
 

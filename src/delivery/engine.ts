@@ -3,15 +3,17 @@
  * which is the truth; every write is idempotent; a job may run twice or die midway.
  *
  *   campaign.start   SCHEDULED → IN_PROGRESS (when due), fail if the sender is gone,
- *                    materialize recipients once, queue the delivery lanes.
+ *                    materialize recipients once, chunk by chunk (materialize.ts),
+ *                    publishing each chunk; queue the delivery lanes after the first.
  *   campaign.deliver loop: rate-limit grant → batch (see batch.ts) → publish → touch the
- *                    job lock; when nothing is pending, complete the campaign.
+ *                    job lock; while the audience is still being written, wait for more;
+ *                    when it is complete and nothing is pending, complete the campaign.
  *   campaign.stopAt  stop, if still SCHEDULED or IN_PROGRESS.
  *
  * A job ends `done` (its row can go) or `interrupted`: the worker is shutting down, and the
  * job is handed back to run again at once, in this or another worker. A lane checks for
  * that between batches, so a batch in flight always commits or rolls back first; a start
- * checks before it begins and otherwise finishes its one transaction. A lost database
+ * checks between its chunks, so the chunk in flight commits first. A lost database
  * connection is ridden out in place (reconnect.ts): the step runs again once it answers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -77,28 +79,40 @@ function reconnecting<T>(deps: EngineDeps, job: JobControl, context: Record<stri
 
 /** campaign.start */
 export async function runStart(deps: EngineDeps, campaignId: string, job: JobControl): Promise<JobOutcome> {
+  // Kept across reconnect retries of the step: the lanes are queued once per run.
+  const run = { lanesQueued: false };
   return reconnecting(deps, job, { job: 'campaign.start', campaignId }, async () => {
     if (job.signal.aborted) return 'interrupted';
-    await startCampaignJob(deps, campaignId);
-    return 'done';
+    return startCampaignJob(deps, campaignId, job, run);
   });
 }
 
-async function startCampaignJob(deps: EngineDeps, campaignId: string): Promise<void> {
+async function startCampaignJob(deps: EngineDeps, campaignId: string, job: JobControl, run: { lanesQueued: boolean }): Promise<JobOutcome> {
   const campaign = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, senderId: true } });
-  if (!campaign) return;
+  if (!campaign) return 'done';
   // Sender deleted while scheduled: fail without announcing a start (a no-op unless SCHEDULED/IN_PROGRESS).
-  if (!campaign.senderId) return failCampaign(deps, campaignId, 'The sender was deleted');
+  if (!campaign.senderId) return failCampaign(deps, campaignId, 'The sender was deleted').then(() => 'done');
   if (campaign.status === 'SCHEDULED') await moveCampaign(deps, campaignId, 'begin', { startedAt: new Date() });
   const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, senderId: true } });
-  if (now?.status !== 'IN_PROGRESS') return; // stopped, deleted or already finished: stale job
-  if (!now.senderId) return failCampaign(deps, campaignId, 'The sender was deleted');
-  // Two partitions written at once when the pool has room beside the transaction (never on
-  // the embedded database's single connection).
-  const parallel = (deps.pool.options.max ?? 10) >= 4 ? { pool: deps.pool, partitions: 2 } : undefined;
-  const written = await deps.prisma.$transaction((tx) => materializeRecipients(tx, campaignId, parallel), { timeout: 600_000, maxWait: 30_000 });
-  if (written > 0) deps.hooks.changed(campaignId, 'IN_PROGRESS');
-  await deps.enqueueLanes(campaignId);
+  if (now?.status !== 'IN_PROGRESS') return 'done'; // stopped, deleted or already finished: stale job
+  if (!now.senderId) return failCampaign(deps, campaignId, 'The sender was deleted').then(() => 'done');
+  const queueLanes = async () => {
+    if (run.lanesQueued) return;
+    run.lanesQueued = true;
+    await deps.enqueueLanes(campaignId);
+  };
+  const outcome = await materializeRecipients(deps.prisma, campaignId, {
+    signal: job.signal,
+    // Each chunk shows the audience growing; delivery starts on the rows of the first one.
+    onChunk: async () => {
+      deps.hooks.changed(campaignId, 'IN_PROGRESS');
+      await queueLanes();
+      await job.touch();
+    },
+  });
+  if (outcome === 'interrupted') return 'interrupted';
+  if (outcome === 'complete') await queueLanes();
+  return 'done';
 }
 
 /** What one lane carries from batch to batch. */
@@ -143,7 +157,7 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
   const plan = lane.plan;
   if (!plan) return 'done';
   const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, materializedAt: true, senderId: true } });
-  if (now?.status !== 'IN_PROGRESS' || !now.materializedAt) return 'done';
+  if (now?.status !== 'IN_PROGRESS') return 'done';
   if (!now.senderId || !plan.sender) {
     await failCampaign(deps, campaignId, 'The sender was deleted');
     return 'done';
@@ -158,25 +172,38 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
   lane.after = result.lastId;
   if (!result.committed) return 'done'; // stopped meanwhile: the batch was rolled back
   if (result.claimed === 0) {
+    // Caught up with the start job, which is still writing the audience: wait for its next
+    // chunk. (It ends by completing the audience, or the campaign leaves IN_PROGRESS: a
+    // stop, or FAILED once its retries run out.)
+    if (!now.materializedAt) {
+      await job.touch();
+      return (await look(job)) ? 'more' : 'interrupted';
+    }
     // Nothing left that this lane can claim. Complete only when no PENDING row remains
     // (rows claimed by other lanes are still PENDING until those commit; the last lane
     // to commit completes the campaign).
-    if (await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, { recipients: { none: { status: 'PENDING' } } })) return 'done';
+    const complete = { materializedAt: { not: null }, recipients: { none: { status: 'PENDING' as const } } };
+    if (await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, complete)) return 'done';
     const pending = await deps.prisma.recipient.count({ where: { campaignId, status: 'PENDING' } });
     if (pending === 0 || lane.idle >= IDLE_LOOKS) return 'done'; // completed by another lane, or stopped
     lane.idle += 1;
-    try {
-      await sleep(IDLE_LOOK_MS, undefined, { signal: job.signal });
-    } catch {
-      return 'interrupted';
-    }
-    return 'more';
+    return (await look(job)) ? 'more' : 'interrupted';
   }
   lane.idle = 0;
   deps.logger.debug('batch delivered', { campaignId, claimed: result.claimed, sent: result.sent, errored: result.errored, skipped: result.skipped });
   deps.hooks.changed(campaignId, 'IN_PROGRESS');
   await job.touch();
   return 'more';
+}
+
+/** Waits IDLE_LOOK_MS before a lane looks again; false when the worker shuts down meanwhile. */
+async function look(job: JobControl): Promise<boolean> {
+  try {
+    await sleep(IDLE_LOOK_MS, undefined, { signal: job.signal });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** campaign.stopAt */

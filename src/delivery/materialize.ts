@@ -1,84 +1,169 @@
 /**
- * Writes a campaign's audience into `recipients`, once, inside the database: `INSERT …
- * SELECT` over the union of its segments' audience queries (or its listed user ids),
- * deduplicated by UNION and the (user|channel, campaign) unique keys, the sender left out.
- * No id ever travels through Node. `materialized_at` marks it done, and the campaign row is
- * locked first (FOR NO KEY UPDATE: the recipients' foreign-key checks still pass), so two
- * start jobs racing write the audience once, and a stop waits for it.
+ * Writes a campaign's audience into `recipients`, inside the database: `INSERT … SELECT`
+ * over the union of its segments' audience queries (or its listed user ids), deduplicated
+ * by UNION and the (user|channel, campaign) unique keys, the sender left out. No id ever
+ * travels through Node.
  *
- * Given a pool with room, the audience is written as hash partitions of the target ids,
- * each by its own statement on its own connection, at once: PostgreSQL runs one INSERT on
- * one core, and this is most of a large campaign's start. Each partition commits on its own;
- * should the job die before `materialized_at` is set, the next run writes what is missing
- * (ON CONFLICT DO NOTHING) and `recipients_total` is counted from the rows, not added up.
+ * The audience is written in chunks, in target id order (user ids, or channel cids): a
+ * chunk covers the next `size` rows of the entity table after the campaign's cursor
+ * (`materialized_through`), whatever the segments make of them, so its work is bounded
+ * however selective they are. Each chunk is its own short transaction that writes its rows,
+ * adds them to `recipients_total` and moves the cursor, so:
+ *   - the audience shows up as it grows (a live event per chunk), and delivery lanes can
+ *     start on the rows already written;
+ *   - a stop is seen between chunks, and never waits for more than one chunk's commit:
+ *     a chunk holds the campaign row only for its last UPDATE;
+ *   - a job that dies midway (or a second one racing it) resumes after the cursor; chunks
+ *     of one campaign take a transaction-level advisory lock, so they never overlap, and
+ *     ON CONFLICT DO NOTHING keeps a row that exists anyway from being written twice.
+ * The last chunk (no upper bound) sets `materialized_at` and recounts `recipients_total`
+ * from the rows, so it is exact whatever happened before.
+ *
+ * Rows of the entity table created while the audience is written count when they sort
+ * after the cursor: the audience is read chunk by chunk, not as one snapshot.
  */
-import type pg from 'pg';
-import { Prisma } from '../generated/prisma/client.js';
-import { segmentAudienceSql, type AudienceRule } from '../segments/audience.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import { entityTableSql, primaryKeyField } from '../filters/fields.js';
+import { TRUE_SQL } from '../filters/json-filter-sql.js';
+import { audienceEntity, segmentAudienceSql, type AudienceRule, type SegmentKind } from '../segments/audience.js';
 import type { Db } from './plan.js';
 
-interface CampaignAudienceRow {
+interface CampaignRow {
+  status: string;
   sender_id: string | null;
   user_ids: string[];
   materialized_at: Date | null;
+  materialized_through: string | null;
 }
 
-/** The audience of all the campaign's segments as one `target_id` query (UNION dedupes). */
-async function segmentsAudience(db: Db, campaignId: string, senderId: string | null): Promise<{ sql: Prisma.Sql; type: 'USER' | 'CHANNEL' } | null> {
-  const segments = await db.$queryRaw<AudienceRule[]>`
+/** The segments of the campaign, in order (none: its audience is its user id list). */
+function campaignSegments(db: Db, campaignId: string): PromiseLike<AudienceRule[]> {
+  return db.$queryRaw<AudienceRule[]>`
     SELECT s.id, s.type::text AS type, s.filter, s.all_users AS "allUsers", s.all_sender_channels AS "allSenderChannels"
     FROM campaign_segments cs JOIN segments s ON s.id = cs.segment_id
     WHERE cs.campaign_id = ${campaignId} ORDER BY cs.position`;
-  if (segments.length === 0) return null;
-  const parts = segments.map((segment) => segmentAudienceSql(segment, { senderId }));
-  return { sql: Prisma.join(parts, ' UNION '), type: segments[0]!.type };
-}
-
-/** Where the partitions of a large audience are written, each on its own connection. */
-export interface MaterializeParallel {
-  pool: pg.Pool;
-  /** How many partitions (2 suits a 2-core server; 1 writes everything in the transaction). */
-  partitions: number;
 }
 
 /**
- * Materializes the recipients of a campaign unless already done; returns how many were
- * written (0 when it had been done before). Run inside a transaction (`db`).
+ * The part of the campaign's audience with target ids meeting `within` (a key range): its
+ * segments' union (UNION dedupes), or its user id list; never the sender.
  */
-export async function materializeRecipients(db: Db, campaignId: string, parallel?: MaterializeParallel): Promise<number> {
-  const rows = await db.$queryRaw<CampaignAudienceRow[]>`
-    SELECT sender_id, user_ids, materialized_at FROM campaigns WHERE id = ${campaignId} FOR NO KEY UPDATE`;
-  const campaign = rows[0];
-  if (!campaign || campaign.materialized_at) return 0;
+function campaignAudience(segments: AudienceRule[], campaign: CampaignRow, within: (key: Prisma.Sql) => Prisma.Sql): Prisma.Sql {
   const sender = campaign.sender_id;
-  const audience = await segmentsAudience(db, campaignId, sender);
-  // Users: a segment union, or the listed ids that still exist; never the sender.
-  const channels = audience?.type === 'CHANNEL';
-  const source = channels
-    ? audience.sql
-    : Prisma.sql`SELECT a.target_id FROM (${audience ? audience.sql : Prisma.sql`SELECT u.id AS target_id FROM users u WHERE u.id = ANY(${campaign.user_ids}::text[])`}) a
-        WHERE a.target_id IS DISTINCT FROM ${sender}::text`;
-  const insert = (where: Prisma.Sql) => Prisma.sql`
-    INSERT INTO recipients (campaign_id, ${Prisma.raw(channels ? 'channel_cid' : 'user_id')})
-    SELECT ${campaignId}, a.target_id FROM (${source}) a WHERE ${where}
-    ON CONFLICT DO NOTHING`;
-
-  let written: number;
-  const partitions = parallel && audience ? parallel.partitions : 1;
-  if (partitions > 1) {
-    const counts = await Promise.all(
-      Array.from({ length: partitions }, async (_, i) => {
-        const sql = insert(Prisma.sql`abs(hashtext(a.target_id) % ${partitions}) = ${i}`);
-        return (await parallel!.pool.query(sql.text, sql.values)).rowCount ?? 0;
-      }),
-    );
-    written = counts.reduce((a, b) => a + b, 0);
-  } else {
-    written = await db.$executeRaw(insert(Prisma.sql`TRUE`));
+  if (segments.length === 0) {
+    return Prisma.sql`SELECT u.id AS target_id FROM users u WHERE u.id = ANY(${campaign.user_ids}::text[]) AND u.id IS DISTINCT FROM ${sender}::text`;
   }
-  await db.$executeRaw`
-    UPDATE campaigns SET recipients_total = (SELECT count(*)::int FROM recipients WHERE campaign_id = ${campaignId}),
-      materialized_at = now(), updated_at = now()
-    WHERE id = ${campaignId}`;
-  return written;
+  const union = Prisma.join(segments.map((s) => segmentAudienceSql(s, { senderId: sender }, within)), ' UNION ');
+  if (segments[0]!.type === 'CHANNEL') return union;
+  return Prisma.sql`SELECT a.target_id FROM (${union}) a WHERE a.target_id IS DISTINCT FROM ${sender}::text`;
+}
+
+/**
+ * The upper end of the chunk of `size` entities after `after`: the size-th key, or null
+ * when fewer remain (the last chunk, open-ended).
+ */
+async function chunkEnd(db: Db, type: SegmentKind, after: string | null, size: number): Promise<string | null> {
+  const entity = audienceEntity(type);
+  const key = primaryKeyField(entity).column;
+  const rows = await db.$queryRaw<{ k: string }[]>`
+    SELECT ${key} AS k FROM ${entityTableSql(entity)} t
+    ${after === null ? Prisma.empty : Prisma.sql`WHERE ${key} > ${after}::text`}
+    ORDER BY ${key} OFFSET ${size - 1}::int LIMIT 1`;
+  return rows[0]?.k ?? null;
+}
+
+/** What one chunk found or did. */
+export type ChunkResult =
+  | { state: 'written'; written: number; last: boolean }
+  /** Already complete before this chunk (another run finished it). */
+  | { state: 'complete' }
+  /** Not IN_PROGRESS (stopped, failed, deleted): nothing written. */
+  | { state: 'not-running' };
+
+/**
+ * Writes the next chunk of up to `size` entities' audience, in `db` (a transaction).
+ *
+ * Bitmap and sequential scans are off for the chunk's transaction, so a chunk reads its key
+ * range by index and checks each row against the rule. Otherwise the planner reads the
+ * whole table on every chunk: without statistics (right after an import) it ANDs the range
+ * with the rule's GIN index, a bitmap of every match in the table; with them, and bitmaps
+ * off, it scans the table (ids sort unlike the rows lie). 10,000 of 1,000,000 users: 54–180 ms
+ * and 18–158 ms that way, 2–3 ms by the range in both cases.
+ */
+export async function materializeChunk(db: Db, campaignId: string, size: number): Promise<ChunkResult> {
+  await db.$executeRaw`SET LOCAL enable_bitmapscan = off`;
+  await db.$executeRaw`SET LOCAL enable_seqscan = off`;
+  await db.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`beacon.materialize:${campaignId}`}::text, 0))`;
+  const rows = await db.$queryRaw<CampaignRow[]>`
+    SELECT status::text AS status, sender_id, user_ids, materialized_at, materialized_through FROM campaigns WHERE id = ${campaignId}`;
+  const campaign = rows[0];
+  if (!campaign || campaign.status !== 'IN_PROGRESS') return { state: 'not-running' };
+  if (campaign.materialized_at) return { state: 'complete' };
+  const segments = await campaignSegments(db, campaignId);
+  const type = segments[0]?.type ?? 'USER';
+  const after = campaign.materialized_through;
+  // A user id list (≤ 10,000 ids) is written in one chunk.
+  const end = segments.length ? await chunkEnd(db, type, after, size) : null;
+  const within = (key: Prisma.Sql) =>
+    Prisma.join([after === null ? TRUE_SQL : Prisma.sql`${key} > ${after}::text`, end === null ? TRUE_SQL : Prisma.sql`${key} <= ${end}::text`], ' AND ');
+  const inserted = await db.$queryRaw<{ n: number }[]>`
+    WITH ins AS (
+      INSERT INTO recipients (campaign_id, ${Prisma.raw(type === 'CHANNEL' ? 'channel_cid' : 'user_id')})
+      SELECT ${campaignId}, a.target_id FROM (${campaignAudience(segments, campaign, within)}) a
+      ON CONFLICT DO NOTHING RETURNING 1)
+    SELECT count(*)::int AS n FROM ins`;
+  const written = inserted[0]?.n ?? 0;
+  if (end === null) {
+    await db.$executeRaw`
+      UPDATE campaigns SET recipients_total = (SELECT count(*)::int FROM recipients WHERE campaign_id = ${campaignId}),
+        materialized_at = now(), materialized_through = NULL, updated_at = clock_timestamp()
+      WHERE id = ${campaignId}`;
+  } else {
+    await db.$executeRaw`
+      UPDATE campaigns SET recipients_total = recipients_total + ${written}, materialized_through = ${end}, updated_at = clock_timestamp()
+      WHERE id = ${campaignId}`;
+  }
+  return { state: 'written', written, last: end === null };
+}
+
+/** Chunk sizes (entities): the first is small so the audience shows up at once; later ones aim at CHUNK_TARGET_MS. */
+export const CHUNK = { first: 5_000, min: 1_000, max: 200_000, targetMs: 200 } as const;
+
+/**
+ * The next chunk's size after one of `size` took `ms`: towards CHUNK.targetMs, growing by
+ * half at most (a stop waits for the chunk in flight, and the lanes starting beside it can
+ * slow it down) or halving, within CHUNK.max and CHUNK.min (or `size`, when it began below).
+ */
+export function nextChunkSize(size: number, ms: number): number {
+  const scaled = size * Math.min(1.5, Math.max(0.5, CHUNK.targetMs / Math.max(ms, 1)));
+  return Math.round(Math.min(CHUNK.max, Math.max(Math.min(size, CHUNK.min), scaled)));
+}
+
+export interface MaterializeControl {
+  /** Aborted when the worker shuts down: the chunk in flight commits, no further one starts. */
+  signal?: AbortSignal;
+  /** After each committed chunk (live event, job lock, delivery lanes). */
+  onChunk?(written: number): Promise<void> | void;
+  /** The first chunk's size (CHUNK.first); later ones adapt (nextChunkSize). */
+  firstChunkSize?: number;
+}
+
+/**
+ * How materialization ended: `complete` (now or before), `not-running` (the campaign left
+ * IN_PROGRESS: a stop is seen between chunks), or `interrupted` (control.signal).
+ */
+export type MaterializeOutcome = 'complete' | 'not-running' | 'interrupted';
+
+/** Writes the campaign's audience chunk by chunk, from its cursor on, until complete or stopped. */
+export async function materializeRecipients(prisma: PrismaClient, campaignId: string, control: MaterializeControl = {}): Promise<MaterializeOutcome> {
+  let size = control.firstChunkSize ?? CHUNK.first;
+  for (;;) {
+    if (control.signal?.aborted) return 'interrupted';
+    const began = performance.now();
+    const chunk = await prisma.$transaction((tx) => materializeChunk(tx, campaignId, size), { timeout: 120_000, maxWait: 30_000 });
+    if (chunk.state !== 'written') return chunk.state;
+    await control.onChunk?.(chunk.written);
+    if (chunk.last) return 'complete';
+    size = nextChunkSize(size, performance.now() - began);
+  }
 }

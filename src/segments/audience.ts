@@ -55,6 +55,8 @@ interface AudienceBranch {
   key: Prisma.Sql;
   from: Prisma.Sql;
   where: Prisma.Sql;
+  /** The joined entity's key, equal to `key` (explicit targets). */
+  joinedKey?: Prisma.Sql;
 }
 
 function audienceBranches(segment: AudienceRule, options: AudienceOptions): AudienceBranch[] {
@@ -67,6 +69,7 @@ function audienceBranches(segment: AudienceRule, options: AudienceOptions): Audi
     key: Prisma.sql`st."target_id"`,
     from: Prisma.sql`"segment_targets" st JOIN ${table} t ON ${key} = st."target_id"`,
     where: Prisma.sql`st."segment_id" = ${segment.id}::text${extra}`,
+    joinedKey: key,
   });
   // Every existing explicit target is also an entity row: the rule alone is the audience.
   if (rule === TRUE_SQL) return [{ key, from: Prisma.sql`${table} t`, where: TRUE_SQL }];
@@ -79,9 +82,18 @@ function audienceBranches(segment: AudienceRule, options: AudienceOptions): Audi
  * audience of one segment: explicit targets that still exist ∪ the rule. `senderId` feeds
  * allSenderChannels (channels the sender is a member of); without a sender that rule adds
  * nothing. Rows are distinct.
+ *
+ * `within`, a condition on a target id expression (a key range), keeps only the members
+ * meeting it. It is applied to every key of each branch — for explicit targets to the
+ * segment's and to the joined entity's, which PostgreSQL would not infer from the join —
+ * so both sides are read by range rather than in full.
  */
-export function segmentAudienceSql(segment: AudienceRule, options: AudienceOptions = {}): Prisma.Sql {
-  const selects = audienceBranches(segment, options).map((b) => Prisma.sql`SELECT ${b.key} AS "target_id" FROM ${b.from} WHERE ${b.where}`);
+export function segmentAudienceSql(segment: AudienceRule, options: AudienceOptions = {}, within?: (key: Prisma.Sql) => Prisma.Sql): Prisma.Sql {
+  const selects = audienceBranches(segment, options).map((b) => {
+    const keys = b.joinedKey ? [b.key, b.joinedKey] : [b.key];
+    const where = within ? Prisma.sql`${b.where} AND ${Prisma.join(keys.map(within), ' AND ')}` : b.where;
+    return Prisma.sql`SELECT ${b.key} AS "target_id" FROM ${b.from} WHERE ${where}`;
+  });
   return Prisma.join(selects, ' UNION ALL ');
 }
 

@@ -1,0 +1,148 @@
+/**
+ * A large audience is written chunk by chunk (src/delivery/materialize.ts): subscribers see
+ * it grow, a stop lands between two chunks instead of waiting for the whole audience, and a
+ * resume writes the rest — every recipient once, every message once.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { materializeRecipients } from '../src/delivery/materialize.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
+import { createSegment } from './helpers/delivery-extra.js';
+import { expectDeliveredOnce, messageCount, pglite, pollUntil, recipientTally, sleep } from './helpers/delivery-checks.js';
+import { subscribeWs } from './helpers/subscriptions.js';
+import { CampaignUpdatedDocument, ResumeCampaignDocument, StopCampaignDocument } from './generated/graphql.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '200' } });
+});
+afterAll(() => t?.close());
+
+/** Rows of the campaign in `recipients`, and what the campaign row says about them. */
+async function audienceState(id: string) {
+  const [row] = await t.app.db.prisma.$queryRaw<{ rows: number; total: number; materialized: boolean; through: string | null }[]>`
+    SELECT (SELECT count(*)::int FROM recipients WHERE campaign_id = ${id}) AS rows, recipients_total AS total,
+      materialized_at IS NOT NULL AS materialized, materialized_through AS through
+    FROM campaigns WHERE id = ${id}`;
+  return row!;
+}
+
+describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () => {
+  test('a 100,000-user audience grows live; a stop lands between chunks, nothing is sent after it, and a resume delivers everyone exactly once', async () => {
+    const count = 100_000;
+    // The audience and 10% more users outside it, by SQL; the sender matches the filter too.
+    await t.app.db.prisma.$executeRaw`
+      INSERT INTO users (id, name, custom)
+      SELECT 'mat-' || n, 'User ' || n, jsonb_build_object('plan', CASE WHEN n <= ${count} THEN 'pro' ELSE 'free' END)
+      FROM generate_series(1, ${count + count / 10}::int) AS n
+      UNION ALL SELECT 'mat-sender', 'Sender', '{"plan": "pro"}'`;
+    const segment = await createSegment(t, { type: 'USER', name: 'Pro', filter: { plan: 'pro' } });
+    const id = await createCampaign(t, {
+      name: 'Large',
+      senderId: 'mat-sender',
+      segmentIds: [segment],
+      createChannels: true,
+      channelTemplate: { type: 'messaging' },
+      messageTemplate: { text: 'Hi {{ user.name }}' },
+    });
+    const feed = subscribeWs(t, CampaignUpdatedDocument, { id });
+    try {
+      expect((await feed.next()).data?.campaignUpdated.status).toBe('DRAFT');
+      await startCampaign(t, id);
+      // Progress while materializing: part of the audience is counted, before all of it is.
+      const growing = await feed.waitFor((r) => {
+        const total = r.data?.campaignUpdated.stats.recipientsTotal ?? 0;
+        return r.data?.campaignUpdated.status === 'IN_PROGRESS' && total > 0 && total < count;
+      }, 20_000);
+      expect(growing.data!.campaignUpdated.stats.recipientsTotal).toBeLessThan(count);
+
+      const { stopCampaign } = await t.ok(StopCampaignDocument, { id });
+      expect(stopCampaign).toMatchObject({ __typename: 'StopCampaignPayload', campaign: { status: 'STOPPED' } });
+      const sentAtStop = await messageCount(t, id);
+      // The chunk in flight commits, and no further one starts: the rows settle well before
+      // the whole audience is written.
+      let previous = -1;
+      const settled = await pollUntil(
+        async () => {
+          const state = await audienceState(id);
+          const still = state.rows === previous;
+          previous = state.rows;
+          return { ...state, still };
+        },
+        (s) => s.still,
+        'the audience stops growing',
+        10_000,
+        500,
+      );
+      expect(settled).toMatchObject({ materialized: false, total: settled.rows });
+      expect(settled.rows).toBeGreaterThan(0);
+      expect(settled.rows).toBeLessThan(count);
+      expect(settled.through).not.toBeNull();
+      await sleep(1000);
+      expect(await audienceState(id)).toMatchObject({ rows: settled.rows, materialized: false });
+      // A batch in flight at the stop rolled back: nothing was sent after it returned.
+      expect(await messageCount(t, id)).toBe(sentAtStop);
+      const tally = await recipientTally(t, id);
+      expect(tally).toEqual({ ...(sentAtStop ? { 'SENT/1': sentAtStop } : {}), 'PENDING/0': settled.rows - sentAtStop });
+
+      const { resumeCampaign } = await t.ok(ResumeCampaignDocument, { id });
+      expect(resumeCampaign).toMatchObject({ __typename: 'ResumeCampaignPayload', campaign: { status: 'IN_PROGRESS' } });
+      await expectDeliveredOnce(t, id, count, 150_000);
+      expect(await audienceState(id)).toEqual({ rows: count, total: count, materialized: true, through: null });
+      const audience = await t.app.db.prisma.$queryRaw<{ distinct: number; sender: number; outside: number }[]>`
+        SELECT count(DISTINCT r.user_id)::int AS distinct,
+          (count(*) FILTER (WHERE r.user_id = 'mat-sender'))::int AS sender,
+          (count(*) FILTER (WHERE u.custom->>'plan' <> 'pro'))::int AS outside
+        FROM recipients r JOIN users u ON u.id = r.user_id WHERE r.campaign_id = ${id}`;
+      expect(audience).toEqual([{ distinct: count, sender: 0, outside: 0 }]);
+      // The total only grew, and reached the audience before COMPLETED.
+      const totals = feed.results.map((r) => r.data!.campaignUpdated.stats.recipientsTotal);
+      expect(totals).toEqual([...totals].sort((a, b) => a - b));
+    } finally {
+      await feed.close();
+    }
+  });
+
+  test('small chunks write a channel audience (a rule ∪ explicit targets) once, the cursor cleared at the end', async () => {
+    // 60 channels (sorting before the tests' other channels): the sender is a member of the
+    // even ones (the rule); targets name every third, one of them deleted below.
+    await t.app.db.prisma.$executeRaw`INSERT INTO users (id, name) VALUES ('chan-sender', 'Sender')`;
+    await t.app.db.prisma.$executeRaw`
+      INSERT INTO channels (cid, type, id, created_by_id, member_count)
+      SELECT 'club:chan-' || n, 'club', 'chan-' || n, 'chan-sender', 1 FROM generate_series(1, 60) AS n`;
+    await t.app.db.prisma.$executeRaw`
+      INSERT INTO channel_members (channel_cid, user_id) SELECT 'club:chan-' || n, 'chan-sender' FROM generate_series(2, 60, 2) AS n`;
+    const targets = [...Array.from({ length: 20 }, (_, i) => `club:chan-${3 * (i + 1)}`)];
+    const rule = await createSegment(t, { type: 'CHANNEL', name: 'Mine', allSenderChannels: true });
+    const listed = await createSegment(t, { type: 'CHANNEL', name: 'Listed', targetIds: targets });
+    const id = await createCampaign(t, { name: 'Channels', senderId: 'chan-sender', segmentIds: [rule, listed], messageTemplate: { text: 'Hi' } });
+    await t.app.db.prisma.campaign.update({ where: { id }, data: { status: 'IN_PROGRESS' } });
+    await t.app.db.prisma.$executeRaw`DELETE FROM channels WHERE cid = 'club:chan-60'`;
+    const written: number[] = [];
+    expect(await materializeRecipients(t.app.db.prisma, id, { firstChunkSize: 7, onChunk: (n) => void written.push(n) })).toBe('complete');
+    // Even or a listed multiple of 3, up to 59 (60 is gone): 29 + 19 − 9 (multiples of 6) = 39, in several chunks.
+    // Chunks of 7, 10, 15 … entities: the 59 channels take several.
+    expect(written.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    expect(written.reduce((a, b) => a + b, 0)).toBe(39);
+    expect(await audienceState(id)).toEqual({ rows: 39, total: 39, materialized: true, through: null });
+    // A second run finds it complete and writes nothing.
+    expect(await materializeRecipients(t.app.db.prisma, id)).toBe('complete');
+    expect(await audienceState(id)).toMatchObject({ rows: 39, total: 39 });
+  });
+
+  test('users in two overlapping segments get one recipient row, and the campaign completes with the exact total', async () => {
+    await t.app.db.prisma.$executeRaw`
+      INSERT INTO users (id, name, custom)
+      SELECT 'dup-' || n, 'User ' || n, jsonb_build_object('a', n % 2 = 0, 'b', n % 3 = 0)
+      FROM generate_series(1, 12000) AS n
+      UNION ALL SELECT 'dup-sender', 'Sender', '{"a": true}'`;
+    const a = await createSegment(t, { type: 'USER', name: 'Even', filter: { a: true } });
+    const b = await createSegment(t, { type: 'USER', name: 'Thirds', filter: { b: true } });
+    const id = await createCampaign(t, { name: 'Both', senderId: 'dup-sender', segmentIds: [a, b], messageTemplate: { text: 'Hi' } });
+    await startCampaign(t, id);
+    // n even or a multiple of 3: 6,000 + 4,000 − 2,000. No channels to create: all ERRORED.
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED', 60_000);
+    expect(done.stats).toMatchObject({ recipientsTotal: 8000, messagesErrored: 8000, pending: 0 });
+    expect(await audienceState(id)).toEqual({ rows: 8000, total: 8000, materialized: true, through: null });
+  });
+});
