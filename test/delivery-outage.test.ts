@@ -81,11 +81,13 @@ describe.skipIf(pglite)('database outage mid-delivery', { timeout: 90_000 }, () 
     const id = await userCampaign(t, 'terminated', count);
     await startCampaign(t, id);
     await pollUntil(() => messageCount(t, id), (n) => n >= 300, '300 sent', 20_000, 10);
-    // Terminated several times, 150 ms apart: a lane between batches (waiting for its rate
-    // grant) holds no connection, so one cut alone may find every lane idle and test nothing.
+    // Terminated again every 150 ms until a lane was cut mid-query (at least 5 times, at most
+    // 40): a lane between batches (waiting for its rate grant) holds no connection, so one
+    // cut alone may find every lane idle and test nothing — the faster the batches, the likelier.
     let cut = 0;
     let terminatedAt = 0;
-    for (let round = 0; round < 5; round += 1) {
+    const laneCut = () => worker.logs.slice(logged).some((e) => e.msg === 'database connection lost, retrying');
+    for (let round = 0; round < 40 && (round < 5 || !laneCut()); round += 1) {
       terminatedAt = Date.now();
       const [row] = await t.app.db.prisma.$queryRaw<{ n: number }[]>`
         SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
