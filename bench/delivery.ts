@@ -394,7 +394,11 @@ async function endToEnd(url: string) {
         count: subscribers,
         /** From completedAt to each subscriber receiving COMPLETED. */
         completedLagMs: lags,
-        /** Campaign reads the api process's live-events hub made for all its subscribers, and per event. */
+        /**
+         * Campaign reads the api process's live-events hub made in its whole life — the
+         * subscribers' initial states as they connected (in groups of 100) included — and that
+         * per event the first subscriber received. bench:subscribers counts the run alone.
+         */
         liveReads,
         liveReadsPerEvent: round(liveReads / Math.max(1, events), 2),
       },
@@ -448,7 +452,7 @@ try {
   );
   console.log(
     `${run.processes.join(' + ')}; ${subscribers.toLocaleString('en')} subscriber(s): COMPLETED p99 ${run.subscribers.completedLagMs.p99} ms, ` +
-      `${run.subscribers.liveReadsPerEvent} live reads per event` +
+      `${run.subscribers.liveReads} live-hub reads in all (initial states included)` +
       (run.readers ? `; ${readers} readers: p50 ${run.readers.ms.p50} / p99 ${run.readers.ms.p99} ms over ${run.readers.requests} reads (${run.readers.errors} errors)` : ''),
   );
 } finally {

@@ -212,7 +212,7 @@ describe('Campaign.recipients and recipient(id)', () => {
     expect(earlier.campaign?.recipients.edges.map((e) => label.get(e.node.id))).toEqual(['x']);
   });
 
-  test('a materialized campaign answers totalCount from its counters (no filter, or one status), other filters count rows', async () => {
+  test('Campaign.recipients totalCount comes from the counters (no filter; one status once materialized), other filters count rows', async () => {
     await prisma.campaign.create({
       data: { id: 'f3', name: 'Counted', status: 'COMPLETED', messageTemplate: { text: 'Hi' }, materializedAt: new Date() },
     });
@@ -234,6 +234,14 @@ describe('Campaign.recipients and recipient(id)', () => {
     const { result, queries } = await t.queriesDuring(() => t.ok(CampaignRecipientsDocument, { id: 'f3', filter: { userId: { in: ['f-a', 'f-c'] } } }));
     expect(result.campaign?.recipients.totalCount).toBe(2);
     expect(queries.some((q) => /count\(/i.test(q))).toBe(true);
+    // While the audience is still being written, only the total comes from the counter.
+    await prisma.campaign.update({ where: { id: 'f3' }, data: { materializedAt: null, status: 'IN_PROGRESS' } });
+    const total = await t.queriesDuring(() => t.ok(CampaignRecipientsDocument, { id: 'f3', first: 1 }));
+    expect(total.result.campaign?.recipients.totalCount).toBe(5);
+    expect(total.queries.filter((q) => /count\(/i.test(q) && /recipients/.test(q))).toEqual([]);
+    const sent = await t.queriesDuring(() => t.ok(CampaignRecipientsDocument, { id: 'f3', filter: { status: { eq: 'SENT' } }, first: 1 }));
+    expect(sent.result.campaign?.recipients.totalCount).toBe(2);
+    expect(sent.queries.some((q) => /count\(/i.test(q))).toBe(true);
     await prisma.campaign.delete({ where: { id: 'f3' } });
   });
 

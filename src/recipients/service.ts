@@ -180,17 +180,18 @@ export interface RecipientCounters {
 
 /**
  * How many of a campaign's recipients a filter matches, from its counters instead of a
- * count(*) over the rows — when it can be: the audience is fully written (materialized) and
- * the filter is none or one status (`{ status: { eq } }`). Every write of recipients updates
- * these counters in its own transaction (materialization, delivery batches, retries,
- * deleteRecipients), so they are the rows' count as of the campaign's read; counting 100,000
- * rows under delivery costs ~15 ms of database CPU per call. Null: count the rows.
+ * count(*) over the rows, when it can be: with no filter, `recipients_total` (every write of
+ * recipient rows — materialization chunks, insertRecipients, deleteRecipients — changes it in
+ * the same transaction, so it is the rows' count as of the campaign's read, also while the
+ * audience is still being written); with one status (`{ status: { eq } }`), once the audience
+ * is written (materialized), the status counters kept by delivery, retries and deletes.
+ * Counting 100,000 rows under delivery costs ~15 ms of database CPU per call. Null: count the rows.
  */
 export function countFromCounters(filter: RecipientFilter | null | undefined, campaign: Partial<RecipientCounters>): number | null {
   const { recipientsTotal, messagesSent, messagesErrored, recipientsSkipped, materializedAt } = campaign;
-  if (!materializedAt || recipientsTotal === undefined || messagesSent === undefined || messagesErrored === undefined || recipientsSkipped === undefined) return null;
   const keys = filter ? Object.keys(filter).filter((key) => filter[key as keyof RecipientFilter] != null) : [];
-  if (keys.length === 0) return recipientsTotal;
+  if (keys.length === 0) return recipientsTotal ?? null;
+  if (!materializedAt || recipientsTotal === undefined || messagesSent === undefined || messagesErrored === undefined || recipientsSkipped === undefined) return null;
   const status = filter?.status;
   if (keys.length !== 1 || !status) return null;
   const statusKeys = Object.keys(status).filter((key) => status[key as keyof typeof status] != null);
