@@ -26,15 +26,8 @@ import { applyMigrations } from '../src/db/migrations.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { ensureDashboardBuilt, launchChromium } from '../test/helpers/browser.js';
+import { adminUrl, intArg } from './load/args.js';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-function intArg(name: string, fallback: number, min: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at === -1 ? fallback : Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} needs an integer ≥ ${min}`);
-  return value;
-}
 const campaigns = intArg('campaigns', 1000, 1);
 const runs = intArg('runs', 5, 1);
 

@@ -45,17 +45,11 @@ import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { closeWatchers, completedLags, openWatchers } from './load/watchers.js';
 import { startReaders } from './load/readers.js';
+import { adminUrl, intArg } from './load/args.js';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const usersArg = process.argv.indexOf('--users');
 const users = usersArg === -1 ? 100_000 : Number(process.argv[usersArg + 1]);
 if (!Number.isInteger(users) || users < 1000) throw new Error('--users needs an integer ≥ 1,000');
-function intArg(name: string, fallback: number, min: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at === -1 ? fallback : Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} needs an integer ≥ ${min}`);
-  return value;
-}
 /** graphql-ws subscribers watching the campaign (the first one's events are the progress figures). */
 const subscribers = intArg('subscribers', 1, 1);
 /** Dashboard readers polling once a second while it delivers (bench/load/readers.ts). */

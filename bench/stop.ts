@@ -27,14 +27,8 @@ import { applyMigrations } from '../src/db/migrations.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker } from '../test/helpers/worker-process.js';
+import { adminUrl, intArg } from './load/args.js';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-function intArg(name: string, fallback: number, min: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at === -1 ? fallback : Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} needs an integer ≥ ${min}`);
-  return value;
-}
 const users = intArg('users', 1_000_000, 1000);
 const stopAfterMs = intArg('stop-after', 2000, 0);
 const CAMPAIGN = 'bench-stop';

@@ -32,16 +32,10 @@ import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs } from '../test/helpers/worker-process.js';
 import { closeWatchers, completedLags, openWatchers, type Watcher } from './load/watchers.js';
+import { adminUrl, intArg } from './load/args.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-function intArg(name: string, fallback: number, min: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at === -1 ? fallback : Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} needs an integer ≥ ${min}`);
-  return value;
-}
 const subscribers = intArg('subscribers', 1000, 1);
 const recipients = intArg('recipients', 20_000, 100);
 
