@@ -46,7 +46,7 @@ export interface ReadFigures {
 }
 
 /** Starts the readers against `apiUrl`; `stop()` ends them and returns the figures. */
-export function startReaders(apiUrl: string, token: string, campaignId: string, count: number): { stop(): Promise<ReadFigures> } {
+export function startReaders(apiUrl: string, token: string, campaignId: string, count: number): { reset(): void; stop(): Promise<ReadFigures> } {
   const reads: Record<Kinds, { query: string; variables: Record<string, unknown> }> = {
     campaign: { query: dashboardOperation('campaigns.graphql', 'CampaignPage'), variables: { id: campaignId } },
     list: { query: dashboardOperation('campaigns.graphql', 'CampaignList'), variables: { first: 50, sort: [{ field: 'CREATED_AT', direction: 'DESC' }] } },
@@ -105,6 +105,11 @@ export function startReaders(apiUrl: string, token: string, campaignId: string, 
     return { p50: Math.round(percentile(sorted, 50)), p99: Math.round(percentile(sorted, 99)), max: Math.round(sorted.at(-1)!) };
   };
   return {
+    /** Forgets the figures so far (the warm-up before what is measured). */
+    reset() {
+      for (const kind of Object.keys(latencies) as Kinds[]) latencies[kind] = [];
+      errors = 0;
+    },
     async stop() {
       running = false;
       for (const wake of [...sleeping]) wake();
