@@ -31,6 +31,35 @@ provider = "postgresql"
  */
 export const UNMODELLED_TABLES: string[] = ['public.agenda_jobs'];
 
+/**
+ * Relations of schema.prisma whose foreign keys the database enforces with statement-level
+ * triggers instead of constraints (migration `20261130073000_references_checked_per_statement`:
+ * same checks and actions, set-based). The engine would add them back as constraints; the
+ * diff leaves them out, here and in `migration:new`.
+ */
+export const TRIGGER_ENFORCED_FOREIGN_KEYS: readonly string[] = [
+  'channels_created_by_id_fkey',
+  'channel_members_channel_cid_fkey',
+  'channel_members_user_id_fkey',
+  'messages_channel_cid_fkey',
+  'messages_user_id_fkey',
+  'recipients_campaign_id_fkey',
+  'recipients_user_id_fkey',
+  'recipients_channel_cid_fkey',
+  'recipients_message_id_fkey',
+];
+
+/** Removes the engine's `-- AddForeignKey` steps for TRIGGER_ENFORCED_FOREIGN_KEYS; '' when nothing else is left. */
+export function withoutTriggerEnforcedForeignKeys(script: string): string {
+  const steps = script.split(/\n(?=-- )/);
+  const kept = steps.filter((step) => {
+    const added = /^-- AddForeignKey\nALTER TABLE "[^"]+" ADD CONSTRAINT "([^"]+)" FOREIGN KEY/.exec(step.trim());
+    return !(added && TRIGGER_ENFORCED_FOREIGN_KEYS.includes(added[1]!));
+  });
+  const rest = kept.join('\n');
+  return rest.trim() === '' ? '' : rest;
+}
+
 export interface DiffOptions {
   migrationsDir?: string;
   schemaPath?: string;
@@ -125,7 +154,7 @@ export async function diffMigrationsToSchema(options: DiffOptions = {}): Promise
     });
     if (result.exitCode === 0) return '';
     if (result.exitCode !== 2) throw new Error(`schema engine diff exited with code ${result.exitCode}`);
-    return result.stdout ?? '';
+    return withoutTriggerEnforcedForeignKeys(result.stdout ?? '');
   } finally {
     engine?.free();
     await pglite.close();

@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase } from './helpers/database.js';
 import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
-import { eventually, holdSender, messageRows, pglite, recipientRows, runCampaign } from './helpers/delivery-extra.js';
+import { eventually, holdConversations, messageRows, pglite, recipientRows, runCampaign } from './helpers/delivery-extra.js';
 import { killAllWorkers, startWorker, workerReport } from './helpers/worker-process.js';
 import { DeleteCampaignDocument, ResumeCampaignDocument, RetryFailedRecipientsDocument, StopCampaignDocument } from './generated/graphql.js';
 
@@ -116,7 +116,7 @@ describe('lifecycle', () => {
   test.skipIf(pglite)('an IN_PROGRESS campaign cannot be deleted; stopCampaign sends campaign.stopped and the batch in flight sends nothing', async () => {
     const users = await seedUsers(t, 'st', 3);
     const id = await createCampaign(t, campaignInput('st', users));
-    const hold = await holdSender(t, 'st-sender');
+    const hold = await holdConversations(t, 'st-sender', users);
     try {
       await startCampaign(t, id);
       await waitForCampaign(t, id, (c) => c.stats.recipientsTotal === 3);
@@ -142,7 +142,7 @@ describe('lifecycle', () => {
   test.skipIf(pglite)('start, stop, resume and completion write one event each (resume announces nothing), each sent under its own id', async () => {
     const users = await seedUsers(t, 'sr', 2);
     const id = await createCampaign(t, campaignInput('sr', users));
-    const hold = await holdSender(t, 'sr-sender');
+    const hold = await holdConversations(t, 'sr-sender', users);
     try {
       await startCampaign(t, id);
       await waitForCampaign(t, id, (c) => c.stats.recipientsTotal === 2);

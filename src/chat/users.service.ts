@@ -63,13 +63,15 @@ export async function upsertUsers(prisma: PrismaClient, inputs: readonly UserInp
 export async function deleteUsers(prisma: PrismaClient, ids: readonly string[]): Promise<string[]> {
   checkList(ids, 'ids', MAX_USERS_PER_CALL, { min: 1 });
   return prisma.$transaction(async (tx) => {
-    // Lock order as in delivery. A delivery batch locks its recipient rows (the claim) and
-    // then references their users (new memberships take FOR KEY SHARE on users rows).
-    // Deleting a user locks it and then, through ON DELETE SET NULL, its recipient rows:
-    // the reverse order, which deadlocked with batches creating channels. Taking the
-    // recipient rows first makes this wait for a batch that holds them (and batches skip
-    // the rows held here) — the same rows the delete would lock anyway, only earlier.
-    // (Counted rather than returned: a user may be a recipient of many campaigns.)
+    // References to users are checked per statement (see the migration
+    // references_checked_per_statement): writers of referencing rows hold a shared lock,
+    // deleters an exclusive one. Taken first, before any row lock: this waits for the
+    // delivery batches in flight (they take the shared lock at BEGIN, before they claim
+    // recipient rows) and holds new ones back until this commits, so neither side waits
+    // for a row the other holds. Then the user's recipient rows (a batch claims none of
+    // them meanwhile), then memberships and users, whose deletion sets their references
+    // to NULL or deletes them.
+    await tx.$queryRaw`SELECT beacon_lock_references()::text AS locked`;
     await tx.$queryRaw`
       SELECT count(*)::int AS n FROM (SELECT 1 FROM recipients WHERE user_id = ANY(${[...ids]}::text[]) ORDER BY id FOR UPDATE) locked`;
     // Memberships next, counting them per channel in the same statement, so member_count

@@ -1,9 +1,10 @@
 /**
  * Fixtures for the delivery variant tests: segments and channels through the API, a whole
  * campaign run (create → start → COMPLETED), table readers (recipients, members,
- * messages), and `holdSender`, which pauses delivery deterministically.
+ * messages), and `holdConversations`, which pauses delivery deterministically.
  */
 import pg from 'pg';
+import { distinctChannelId } from '../../src/chat/channels.service.js';
 import type { TestApp } from './app.js';
 import { createCampaign, startCampaign, waitForCampaign } from './delivery.js';
 import { pollUntil } from './delivery-checks.js';
@@ -61,15 +62,21 @@ export async function connect(t: TestApp): Promise<pg.Client> {
 }
 
 /**
- * Holds `FOR UPDATE` on the sender's user row. Every delivery batch writes rows that
- * reference the sender (its messages, and new channels), so each batch blocks at that
- * write — after claiming its recipients, before anything commits — until `release()`.
- * Starting, materializing and status changes do not touch the row.
+ * Pauses delivery of a 1:1 campaign (createChannels, type messaging) between `senderId` and
+ * `userIds` deterministically: inserts, uncommitted, the channels its batches are about to
+ * create. A batch that reaches them waits for this transaction — after claiming its
+ * recipients, before anything commits — until `release()` rolls it back; then the batch
+ * creates them itself. Starting, materializing and status changes do not touch them.
+ * (A deletion of users waits for batches in flight: delete before they start, not here.)
  */
-export async function holdSender(t: TestApp, senderId: string): Promise<{ release(): Promise<void> }> {
+export async function holdConversations(t: TestApp, senderId: string, userIds: readonly string[]): Promise<{ release(): Promise<void> }> {
   const client = await connect(t);
   await client.query('BEGIN');
-  await client.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [senderId]);
+  const ids = userIds.map((userId) => distinctChannelId([senderId, userId]));
+  await client.query(
+    `INSERT INTO channels (cid, type, id) SELECT 'messaging:' || id, 'messaging', id FROM unnest($1::text[]) AS id ORDER BY id`,
+    [ids],
+  );
   let released = false;
   return {
     async release() {
