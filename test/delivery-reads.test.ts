@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { connect, createChannel, createSegment, holdConversations, messageRows, pglite, recipientRows, runCampaign } from './helpers/delivery-extra.js';
-import { CampaignProgressDocument, MarkChannelReadDocument, RecipientDocument } from './generated/graphql.js';
+import { CampaignProgressDocument, DeleteUsersDocument, MarkChannelReadDocument, RecipientDocument } from './generated/graphql.js';
 import { distinctChannelId } from '../src/chat/channels.service.js';
 
 let t: TestApp;
@@ -97,6 +97,47 @@ describe('audience', () => {
     expect(recipients.filter((r) => r.status === 'SENT').map((r) => r.userId).sort()).toEqual(users.filter((u) => !doomed.includes(u)).sort());
     expect(await messageRows(t, id)).toHaveLength(10);
     for (const user of doomed) expect(await t.app.db.prisma.channel.count({ where: { cid: direct('del-sender', user) } })).toBe(0);
+  });
+
+  test.skipIf(pglite)('a sender deleted while its campaign delivers: the batches in flight commit, the campaign ends FAILED, nothing points at the sender', async () => {
+    const users = await seedUsers(t, 'sg', 12);
+    const id = await createCampaign(t, {
+      name: 'Sender gone',
+      senderId: 'sg-sender',
+      userIds: users,
+      createChannels: true,
+      channelTemplate: { type: 'messaging' },
+      messageTemplate: { text: 'Hi {{user.name}}' },
+    });
+    const hold = await holdConversations(t, 'sg-sender', users);
+    let deleting: Promise<unknown> = Promise.resolve();
+    try {
+      await startCampaign(t, id);
+      await waitForCampaign(t, id, (c) => c.stats.recipientsTotal === 12);
+      // deleteUsers waits for the held batches (they took the shared lock at BEGIN).
+      deleting = t.ok(DeleteUsersDocument, { ids: ['sg-sender'] });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await t.app.db.prisma.user.count({ where: { id: 'sg-sender' } })).toBe(1);
+    } finally {
+      await hold.release();
+    }
+    expect(await deleting).toMatchObject({ deleteUsers: { deletedIds: ['sg-sender'] } });
+    const failed = await waitForCampaign(t, id, (c) => c.status === 'FAILED');
+    expect(failed.failureReason).toMatch(/sender/i);
+    const sent = await messageRows(t, id);
+    expect(sent.length).toBeGreaterThan(0); // the held batches committed before the delete
+    expect(sent.length).toBeLessThan(12);
+    expect(sent.every((m) => m.userId === null)).toBe(true);
+    const client = await connect(t);
+    try {
+      const { rows } = await client.query(`
+        SELECT (SELECT count(*) FROM channel_members WHERE user_id = 'sg-sender')::int AS members,
+               (SELECT count(*) FROM channels WHERE created_by_id = 'sg-sender')::int AS created,
+               (SELECT count(*) FROM messages WHERE user_id = 'sg-sender')::int AS messages`);
+      expect(rows[0]).toEqual({ members: 0, created: 0, messages: 0 });
+    } finally {
+      await client.end();
+    }
   });
 });
 

@@ -170,6 +170,11 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
   const result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, lane.after, grant.at);
   grant.settle(result.claimed);
   lane.after = result.lastId;
+  if (result.senderGone) {
+    // Deleted after this step read the campaign: the batch wrote nothing.
+    await failCampaign(deps, campaignId, 'The sender was deleted');
+    return 'done';
+  }
   if (!result.committed) return 'done'; // stopped meanwhile: the batch was rolled back
   if (result.claimed === 0) {
     // Caught up with the start job, which is still writing the audience: wait for its next
