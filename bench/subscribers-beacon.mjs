@@ -5,6 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { loadConfig } from '../dist/config.js';
 import { startApp } from '../dist/app.js';
+import { subscriptionExecutions } from '../dist/events/shared-results.js';
 
 setFlagsFromString('--liftoff-only');
 const counts = { queries: 0, campaignReads: 0 };
@@ -16,8 +17,9 @@ const app = await startApp(loadConfig(), {
   },
 });
 process.on('message', (message) => {
-  // liveReads: the reads the live-events hub made for subscribers (src/events/live-campaigns.ts).
-  if (message?.count) process.send?.({ ...counts, liveReads: app.events.live?.reads ?? 0 });
+  // liveReads: the reads the live-events hub made for subscribers (src/events/live-campaigns.ts);
+  // executions: of subscribers' selections (src/events/shared-results.ts).
+  if (message?.count) process.send?.({ ...counts, liveReads: app.events.live?.reads ?? 0, executions: subscriptionExecutions.count });
 });
 process.once('SIGTERM', () => void app.stop().then(() => process.exit(0)));
 process.send?.({ started: true, url: app.api?.url });

@@ -7,15 +7,17 @@
  * which also counts Prisma's queries), opens the subscribers (each its own WebSocket), waits
  * for every initial state, starts the campaign and waits until every subscriber has seen
  * COMPLETED. Figures per run, while the campaign ran: the events a subscriber received,
- * the reads the live-events hub made for subscribers (and per event), every SELECT of the
+ * the reads the live-events hub made for subscribers (and per event), the executions of the
+ * subscribers' selection per event (shared by all 1,000: one), every SELECT of the
  * campaigns table (delivery's own included) and every query, time from `completedAt` to
  * each subscriber seeing COMPLETED (p50, p99, max), Beacon's RSS (idle, with the
  * subscribers, peak), and CPU seconds of Beacon and of the clients (this process: all
- * subscribers share its one thread and the machine's cores with Beacon).
+ * subscribers share its one thread and the machine's cores with Beacon), and what the
+ * subscribers add to Beacon's CPU per event and subscriber (the two runs' difference).
  * Prints a table and JSON, then drops the databases. Other load on the machine skews the
  * wall-clock figures: the load average is printed with them.
  *
- * Usage: npm run bench:subscribers -- --subscribers 1000 --recipients 20000
+ * Usage: npm run bench:subscribers -- --subscribers 1000 --recipients 20000 [--cpu-prof DIR]
  * BENCH_DATABASE_URL or DATABASE_URL: a server URL allowed to CREATE DATABASE (default the
  * local postgres@127.0.0.1:5432).
  */
@@ -38,6 +40,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const subscribers = intArg('subscribers', 1000, 1);
 const recipients = intArg('recipients', 20_000, 100);
+
+/** `--cpu-prof DIR`: Beacon writes a V8 CPU profile of each run into DIR. */
+const cpuProfDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
 
 const CAMPAIGN = 'bench-live';
 
@@ -80,11 +85,13 @@ interface Counts {
   campaignReads: number;
   /** Reads the live-events hub made for subscribers. */
   liveReads: number;
+  /** Executions of subscribers' selections (shared by subscribers with the same one). */
+  executions: number;
 }
 
 /** Beacon (bench/subscribers-beacon.mjs) on `url`; resolves with its API URL once it serves. */
 async function startBeacon(url: string) {
-  const execArgv = npmStartArgs().slice(0, -1);
+  const execArgv = [...npmStartArgs().slice(0, -1), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])];
   const child: ChildProcess = fork(join(ROOT, 'bench/subscribers-beacon.mjs'), [], {
     cwd: ROOT,
     execArgv,
@@ -162,6 +169,7 @@ async function run(url: string, count: number) {
       events,
       liveReads,
       liveReadsPerEvent: Number((liveReads / events).toFixed(2)),
+      executionsPerEvent: Number(((after.executions - before.executions) / events).toFixed(2)),
       campaignReads: after.campaignReads - before.campaignReads,
       queries: after.queries - before.queries,
       completedLagMs: lags,
@@ -192,17 +200,22 @@ try {
     r.events,
     r.liveReads,
     r.liveReadsPerEvent,
+    r.executionsPerEvent,
     r.campaignReads,
     r.queries,
     `${r.completedLagMs.p50} / ${r.completedLagMs.p99} / ${r.completedLagMs.max}`,
     `${r.rssMb.idle} / ${r.rssMb.subscribed} / ${r.rssMb.peak}`,
     `${r.cpuSeconds.beacon} / ${r.cpuSeconds.clients}`,
   ]);
-  const header = ['subscribers', 'delivery s', 'events', 'live reads', 'live reads/event', 'all campaign SELECTs', 'all queries', 'COMPLETED lag ms p50 / p99 / max', 'RSS MB idle / subscribed / peak', 'CPU s Beacon / clients'];
+  const header = ['subscribers', 'delivery s', 'events', 'live reads', 'live reads/event', 'executions/event', 'all campaign SELECTs', 'all queries', 'COMPLETED lag ms p50 / p99 / max', 'RSS MB idle / subscribed / peak', 'CPU s Beacon / clients'];
+  // What subscribers add to Beacon's CPU: the many-subscriber run less the one-subscriber run
+  // (delivery's own CPU), per event and subscriber.
+  const cpuPerEventPerSubscriberUs = Math.round(((many.cpuSeconds.beacon - one.cpuSeconds.beacon) / (many.events * many.subscribers - one.events)) * 1e6);
   console.log(`live subscribers on one campaign of ${recipients.toLocaleString('en')} recipients (load ${load})`);
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-  console.log(JSON.stringify({ recipients, loadAverage: { before: load, after: Number(loadavg()[0]!.toFixed(2)) }, runs: [one, many] }, null, 2));
+  console.log(`Beacon CPU per event per subscriber: ${cpuPerEventPerSubscriberUs} µs`);
+  console.log(JSON.stringify({ recipients, loadAverage: { before: load, after: Number(loadavg()[0]!.toFixed(2)) }, cpuPerEventPerSubscriberUs, runs: [one, many] }, null, 2));
 } finally {
   for (const copy of copies) await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`);
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
