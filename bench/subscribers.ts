@@ -73,10 +73,10 @@ function vmRss(pid: number): number {
   return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
 }
 
-/** CPU seconds (user + system) of a local process so far. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) of a local process so far, and the system part alone. */
+function cpuSeconds(pid: number): { total: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { total: (Number(fields[11]) + Number(fields[12])) / 100, system: Number(fields[12]) / 100 };
 }
 
 interface Counts {
@@ -156,7 +156,12 @@ async function run(url: string, count: number) {
     if (started.data?.startCampaign.__typename !== 'StartCampaignPayload') throw new Error(JSON.stringify(started));
     const lags = await completedLags(clients);
     clearInterval(sampler);
-    const cpu = { beacon: cpuSeconds(beacon.pid) - cpuBefore.beacon, clients: cpuSeconds(process.pid) - cpuBefore.clients };
+    const cpuAfter = { beacon: cpuSeconds(beacon.pid), clients: cpuSeconds(process.pid) };
+    const cpu = {
+      beacon: cpuAfter.beacon.total - cpuBefore.beacon.total,
+      beaconSystem: cpuAfter.beacon.system - cpuBefore.beacon.system,
+      clients: cpuAfter.clients.total - cpuBefore.clients.total,
+    };
     const after = await beacon.counts();
     const completedAt = Date.parse(clients[0]!.seen.find((e) => e.status === 'COMPLETED')!.completedAt!);
     // Events after the initial state; every subscriber saw the same states (the first one's count).
@@ -175,7 +180,7 @@ async function run(url: string, count: number) {
       completedLagMs: lags,
       rssMb: { idle: mb(rssIdle), subscribed: mb(rssSubscribed), peak: mb(rssPeak) },
       /** CPU seconds while the campaign ran: Beacon's, and this process's (the subscribers' clients). */
-      cpuSeconds: { beacon: Number(cpu.beacon.toFixed(1)), clients: Number(cpu.clients.toFixed(1)) },
+      cpuSeconds: { beacon: Number(cpu.beacon.toFixed(1)), beaconSystem: Number(cpu.beaconSystem.toFixed(1)), clients: Number(cpu.clients.toFixed(1)) },
     };
   } finally {
     await closeWatchers(clients);
@@ -205,17 +210,22 @@ try {
     r.queries,
     `${r.completedLagMs.p50} / ${r.completedLagMs.p99} / ${r.completedLagMs.max}`,
     `${r.rssMb.idle} / ${r.rssMb.subscribed} / ${r.rssMb.peak}`,
-    `${r.cpuSeconds.beacon} / ${r.cpuSeconds.clients}`,
+    `${r.cpuSeconds.beacon} (${r.cpuSeconds.beaconSystem}) / ${r.cpuSeconds.clients}`,
   ]);
-  const header = ['subscribers', 'delivery s', 'events', 'live reads', 'live reads/event', 'executions/event', 'all campaign SELECTs', 'all queries', 'COMPLETED lag ms p50 / p99 / max', 'RSS MB idle / subscribed / peak', 'CPU s Beacon / clients'];
+  const header = ['subscribers', 'delivery s', 'events', 'live reads', 'live reads/event', 'executions/event', 'all campaign SELECTs', 'all queries', 'COMPLETED lag ms p50 / p99 / max', 'RSS MB idle / subscribed / peak', 'CPU s Beacon (system) / clients'];
   // What subscribers add to Beacon's CPU: the many-subscriber run less the one-subscriber run
   // (delivery's own CPU), per event and subscriber.
-  const cpuPerEventPerSubscriberUs = Math.round(((many.cpuSeconds.beacon - one.cpuSeconds.beacon) / (many.events * many.subscribers - one.events)) * 1e6);
+  const perEventAndSubscriber = (seconds: (r: typeof one) => number) =>
+    Math.round(((seconds(many) - seconds(one)) / (many.events * many.subscribers - one.events)) * 1e6);
+  const cpuPerEventPerSubscriberUs = perEventAndSubscriber((r) => r.cpuSeconds.beacon);
+  const systemCpuPerEventPerSubscriberUs = perEventAndSubscriber((r) => r.cpuSeconds.beaconSystem);
   console.log(`live subscribers on one campaign of ${recipients.toLocaleString('en')} recipients (load ${load})`);
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-  console.log(`Beacon CPU per event per subscriber: ${cpuPerEventPerSubscriberUs} µs`);
-  console.log(JSON.stringify({ recipients, loadAverage: { before: load, after: Number(loadavg()[0]!.toFixed(2)) }, cpuPerEventPerSubscriberUs, runs: [one, many] }, null, 2));
+  console.log(`Beacon CPU per event per subscriber: ${cpuPerEventPerSubscriberUs} µs (system ${systemCpuPerEventPerSubscriberUs} µs: socket writes, on loopback the receiving side's TCP work too)`);
+  console.log(
+    JSON.stringify({ recipients, loadAverage: { before: load, after: Number(loadavg()[0]!.toFixed(2)) }, cpuPerEventPerSubscriberUs, systemCpuPerEventPerSubscriberUs, runs: [one, many] }, null, 2),
+  );
 } finally {
   for (const copy of copies) await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`);
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
