@@ -41,6 +41,22 @@ describe('LatestMailbox', () => {
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(195);
   });
 
+  test('a value that differs in kind from the last one sent goes out at once, whatever the interval', async () => {
+    const mailbox = new LatestMailbox<{ status: string; sent: number }>(60_000, undefined, (last, next) => last.status !== next.status);
+    mailbox.offer('a', { status: 'IN_PROGRESS', sent: 1 });
+    expect((await mailbox.next()).value).toEqual({ status: 'IN_PROGRESS', sent: 1 });
+    mailbox.offer('a', { status: 'IN_PROGRESS', sent: 2 });
+    // Same kind: held for the interval (a minute here).
+    const pending = mailbox.next();
+    expect(await Promise.race([pending, sleep(100).then(() => 'held')])).toBe('held');
+    mailbox.offer('a', { status: 'COMPLETED', sent: 3 });
+    expect((await pending).value).toEqual({ status: 'COMPLETED', sent: 3 });
+    // The status change opened the interval anew: the next counter change waits again.
+    mailbox.offer('a', { status: 'COMPLETED', sent: 4 });
+    expect(await Promise.race([mailbox.next(), sleep(100).then(() => 'held')])).toBe('held');
+    mailbox.end();
+  });
+
   test('end() finishes a waiting consumer and drops what is pending; return() closes it once', async () => {
     let closed = 0;
     const mailbox = new LatestMailbox<number>(0, () => (closed += 1));
@@ -57,14 +73,47 @@ describe('LatestMailbox', () => {
 describe('the live-events hub on a real database', () => {
   let t: TestApp;
   let events: CampaignEvents;
+  /** Windows of a minute: whatever arrives during a test did not wait for one. */
+  let slow: CampaignEvents;
   beforeAll(async () => {
     t = await startTestApp();
     const bus = await createBeaconPubSub(undefined, createLogger('silent'));
-    events = new CampaignEvents(bus, { source: liveCampaignSource(t.app.db.prisma), subscriberIntervalMs: 50, coalesceMs: 10 });
+    const source = liveCampaignSource(t.app.db.prisma);
+    events = new CampaignEvents(bus, { source, subscriberIntervalMs: 50, coalesceMs: 10 });
+    const slowBus = await createBeaconPubSub(undefined, createLogger('silent'));
+    slow = new CampaignEvents(slowBus, { source, subscriberIntervalMs: 60_000, coalesceMs: 60_000 });
   });
   afterAll(async () => {
     await events?.close();
+    await slow?.close();
     await t?.close();
+  });
+
+  test('status changes are never held back; counter changes wait for the window', async () => {
+    const id = `hub-status-${process.pid}`;
+    const prisma = t.app.db.prisma;
+    await prisma.campaign.create({ data: { id, name: 'Hub status', messageTemplate: { text: 'Hi' } } });
+    const feed = slow.updates({ campaignId: id, initial: true });
+    expect((await feed.next()).value).toMatchObject({ id, status: 'DRAFT' });
+    const change = async (messagesSent: number, status: 'IN_PROGRESS' | 'STOPPED' | 'COMPLETED') => {
+      await prisma.campaign.update({ where: { id }, data: { messagesSent, status } });
+      slow.campaignChanged(id, status);
+    };
+    // DRAFT → IN_PROGRESS: at once (publisher, hub and mailbox all see a new status).
+    await change(1, 'IN_PROGRESS');
+    expect((await feed.next()).value).toMatchObject({ status: 'IN_PROGRESS', messagesSent: 1 });
+    // A counter change inside the (minute-long) window is held …
+    await change(2, 'IN_PROGRESS');
+    const next = feed.next();
+    expect(await Promise.race([next, sleep(300).then(() => 'held')])).toBe('held');
+    // … until a status change, which goes at once and carries the latest counters.
+    await change(3, 'STOPPED');
+    expect((await next).value).toMatchObject({ status: 'STOPPED', messagesSent: 3 });
+    await change(4, 'IN_PROGRESS');
+    expect((await feed.next()).value).toMatchObject({ status: 'IN_PROGRESS', messagesSent: 4 });
+    await change(5, 'COMPLETED');
+    expect((await feed.next()).value).toMatchObject({ status: 'COMPLETED', messagesSent: 5 });
+    await feed.return?.();
   });
 
   test('a reader that does not pull holds one state of its campaign, the latest, while another reads every change', async () => {

@@ -2,10 +2,12 @@
  * Campaign change events. Writers (mutations, the delivery engine) call `campaignChanged`
  * after a status or counter change has committed; it is cheap to call per batch. Per
  * campaign, publishes are coalesced in this process to at most one per `coalesceMs`
- * (leading and trailing, so the last change is always published), except terminal statuses
- * and deletions, which publish at once. Subscribers get `updates()`: campaign rows read once
- * per event for all subscribers of this process (./live-campaigns.ts), at most every 250 ms
- * per subscriber and campaign, the last state always delivered (spec §7).
+ * (leading and trailing, so the last change is always published), except status changes
+ * (a status other than the one last published in the window: COMPLETED, STOPPED, …, also
+ * terminal statuses and deletions), which publish at once. Subscribers get `updates()`:
+ * campaign rows read once per event for all subscribers of this process
+ * (./live-campaigns.ts), counter changes at most every 250 ms per subscriber and campaign,
+ * status changes at once, the last state always delivered (spec §7).
  */
 import type { Campaign } from '../generated/prisma/client.js';
 import type { CampaignStatus } from '../generated/prisma/enums.js';
@@ -16,7 +18,7 @@ import { LiveCampaigns, type CampaignSource } from './live-campaigns.js';
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Statuses after which no more changes follow (short of a resume): published without delay. */
+/** Statuses after which no more changes follow (short of a resume): always published without delay. */
 const TERMINAL_STATUSES: readonly (CampaignStatus | 'DELETED')[] = ['COMPLETED', 'STOPPED', 'FAILED', 'DELETED'];
 
 export interface CampaignEventsOptions {
@@ -32,6 +34,8 @@ export interface CampaignEventsOptions {
 export class CampaignEvents {
   /** Campaigns waiting to be published, with their latest known status. */
   private readonly latest = new Map<string, CampaignUpdate['status']>();
+  /** The status last published of each campaign, kept while its window is open. */
+  private readonly published = new Map<string, CampaignUpdate['status']>();
   private readonly publisher: KeyedThrottle<string>;
   /** The subscriber side: shared reads and per-subscriber mailboxes. */
   readonly live: LiveCampaigns<Campaign> | null;
@@ -41,7 +45,11 @@ export class CampaignEvents {
     private readonly bus: BeaconPubSub,
     options: CampaignEventsOptions = {},
   ) {
-    this.publisher = new KeyedThrottle(options.coalesceMs ?? 100, (campaignId) => this.publish(campaignId));
+    this.publisher = new KeyedThrottle(
+      options.coalesceMs ?? 100,
+      (campaignId) => this.publish(campaignId),
+      (campaignId) => this.published.delete(campaignId),
+    );
     this.live = options.source
       ? new LiveCampaigns(bus, options.source, options.logger ?? silentLogger, { intervalMs: options.subscriberIntervalMs })
       : null;
@@ -55,7 +63,8 @@ export class CampaignEvents {
   campaignChanged(campaignId: string, status?: CampaignStatus | 'DELETED'): string {
     if (this.closed) return campaignId;
     this.latest.set(campaignId, status ?? this.latest.get(campaignId));
-    this.publisher.touch(campaignId, status !== undefined && TERMINAL_STATUSES.includes(status));
+    const statusChange = status !== undefined && (TERMINAL_STATUSES.includes(status) || status !== this.published.get(campaignId));
+    this.publisher.touch(campaignId, statusChange);
     return campaignId;
   }
 
@@ -80,6 +89,7 @@ export class CampaignEvents {
     if (!this.latest.has(campaignId)) return;
     const status = this.latest.get(campaignId);
     this.latest.delete(campaignId);
+    if (status !== undefined) this.published.set(campaignId, status);
     this.bus.pubsub.publish('campaign:updated', status === undefined ? { campaignId } : { campaignId, status });
   }
 }

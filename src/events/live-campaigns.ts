@@ -5,11 +5,17 @@
  *
  * - One subscription to the bus per process. An event for a campaign somebody here watches
  *   (by id, or every campaign) marks the campaign for a refresh, at most once per
- *   `intervalMs` with a trailing one (spec §7).
+ *   `intervalMs` with a trailing one (spec §7) — except an event whose status differs from
+ *   the one this hub last read in the campaign's window (COMPLETED, STOPPED, …): that one
+ *   is read at once. Counter changes wait for the window; status changes never do, and
+ *   there are at most as many immediate reads as status changes (plus events whose writer
+ *   knew an older status, each answered by one read).
  * - Refreshes run in batches: one `findMany` for every campaign due, never two reads of one
  *   campaign at once, so each subscriber sees a campaign's rows in the order they were read.
  *   The row goes into each subscriber's mailbox (./mailbox.ts): one slot per campaign, a
- *   newer row replacing an unsent one, so slow readers are coalesced to the latest state.
+ *   newer row replacing an unsent one, so slow readers are coalesced to the latest state;
+ *   a row whose status differs from the one the subscriber last got is not held back by
+ *   the mailbox's interval either.
  * - A new subscriber to one campaign is registered first, then its current state is read
  *   (joining the next batch), so no change falls between the two.
  * - After the bus reconnects (Redis was down, events may be lost), every watched campaign
@@ -22,7 +28,7 @@ import { LatestMailbox } from './mailbox.js';
 import type { Logger } from '../logger.js';
 
 /** How the hub reads campaigns (a service of the campaigns domain, injected by the composition root). */
-export interface CampaignSource<Row extends { id: string }> {
+export interface CampaignSource<Row extends LiveRow> {
   /** The current rows of these campaigns; a missing one has been deleted. */
   read(ids: readonly string[]): Promise<Row[]>;
   /** Ids of campaigns changed at or after `since`. */
@@ -48,7 +54,18 @@ interface Refresh<Row> {
   initial: Set<LatestMailbox<Row>>;
 }
 
-export class LiveCampaigns<Row extends { id: string }> {
+/** Rows the hub can tell status changes in. */
+export interface LiveRow {
+  id: string;
+  status: string;
+}
+
+/** A subscriber gets a row at once, whatever its interval, when the status changed since the last one it got. */
+const statusChanged = (last: LiveRow, next: LiveRow) => last.status !== next.status;
+
+export class LiveCampaigns<Row extends LiveRow> {
+  /** The status of each campaign's latest read, kept while its window is open. */
+  private readonly known = new Map<string, string>();
   private readonly watchers = new Map<string, Set<LatestMailbox<Row>>>();
   private readonly everything = new Set<LatestMailbox<Row>>();
   private readonly due = new Map<string, Refresh<Row>>();
@@ -70,7 +87,11 @@ export class LiveCampaigns<Row extends { id: string }> {
   ) {
     this.intervalMs = options.intervalMs ?? 250;
     this.resyncMarginMs = options.resyncMarginMs ?? 30_000;
-    this.throttle = new KeyedThrottle(this.intervalMs, (id) => this.request(id, { broadcast: true }));
+    this.throttle = new KeyedThrottle(
+      this.intervalMs,
+      (id) => this.request(id, { broadcast: true }),
+      (id) => this.known.delete(id),
+    );
     this.source = bus.pubsub.subscribe('campaign:updated');
     void this.listen();
     bus.onReconnect((downSince) => void this.resync(downSince));
@@ -83,16 +104,20 @@ export class LiveCampaigns<Row extends { id: string }> {
   watch(options: { campaignId?: string; initial?: boolean } = {}): LatestMailbox<Row> {
     const { campaignId, initial = false } = options;
     if (campaignId === undefined) {
-      const mailbox: LatestMailbox<Row> = new LatestMailbox(this.intervalMs, () => this.everything.delete(mailbox));
+      const mailbox: LatestMailbox<Row> = new LatestMailbox<Row>(this.intervalMs, () => this.everything.delete(mailbox), statusChanged);
       if (this.closed) mailbox.end();
       else this.everything.add(mailbox);
       return mailbox;
     }
     const set = this.watchers.get(campaignId) ?? new Set();
-    const mailbox: LatestMailbox<Row> = new LatestMailbox(this.intervalMs, () => {
-      set.delete(mailbox);
-      if (set.size === 0 && this.watchers.get(campaignId) === set) this.watchers.delete(campaignId);
-    });
+    const mailbox: LatestMailbox<Row> = new LatestMailbox<Row>(
+      this.intervalMs,
+      () => {
+        set.delete(mailbox);
+        if (set.size === 0 && this.watchers.get(campaignId) === set) this.watchers.delete(campaignId);
+      },
+      statusChanged,
+    );
     if (this.closed) {
       mailbox.end();
       return mailbox;
@@ -120,7 +145,8 @@ export class LiveCampaigns<Row extends { id: string }> {
         this.throttle.forget(campaignId);
         this.deleted(campaignId);
       } else if (this.everything.size > 0 || this.watchers.has(campaignId)) {
-        this.throttle.touch(campaignId);
+        // A status this hub has not read in the window is a status change: no waiting.
+        this.throttle.touch(campaignId, update.status !== undefined && update.status !== this.known.get(campaignId));
       }
     }
   }
@@ -187,6 +213,7 @@ export class LiveCampaigns<Row extends { id: string }> {
           for (const mailbox of refresh.initial) mailbox.end();
           continue;
         }
+        if (this.throttle.isOpen(id)) this.known.set(id, row.status);
         for (const mailbox of targets) mailbox.offer(id, row);
       }
     } catch (error) {

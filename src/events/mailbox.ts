@@ -1,6 +1,10 @@
 /**
  * One subscriber's pending live states: at most one value per key (a campaign id), a newer
- * value replacing an unsent older one, handed out at most once per `intervalMs` per key.
+ * value replacing an unsent older one, handed out at most once per `intervalMs` per key —
+ * except a value `urgent` says differs in kind from the one last handed out for its key (a
+ * campaign whose status changed): that one goes out at once, and opens the key's interval
+ * anew. So the values of a key are at least `intervalMs` apart unless they are urgent, and
+ * there are never more urgent ones than changes of kind.
  *
  * The subscriber pulls (graphql-ws awaits each socket write before it pulls the next event,
  * SSE awaits the response stream), so a slow reader or a full socket simply pulls late and
@@ -10,8 +14,8 @@
 export class LatestMailbox<T> implements AsyncIterableIterator<T> {
   /** Unsent values in arrival order of their keys (a replaced value keeps its key's place). */
   private readonly pending = new Map<string, T>();
-  /** When each key last went out, kept while that key's interval runs. */
-  private readonly sentAt = new Map<string, number>();
+  /** When each key last went out, and what, kept while that key's interval runs. */
+  private readonly sent = new Map<string, { at: number; value: T }>();
   private closed = false;
   private wake: (() => void) | undefined;
 
@@ -19,6 +23,8 @@ export class LatestMailbox<T> implements AsyncIterableIterator<T> {
     private readonly intervalMs: number,
     /** Called once when the mailbox closes (by the consumer or by `end`). */
     private readonly onClose: () => void = () => {},
+    /** Whether `next` must not wait for the interval after `last` (default: never). */
+    private readonly urgent: (last: T, next: T) => boolean = () => false,
   ) {}
 
   /** Holds `value` as the latest state of `key`, replacing an unsent one. */
@@ -38,7 +44,7 @@ export class LatestMailbox<T> implements AsyncIterableIterator<T> {
     if (this.closed) return;
     this.closed = true;
     this.pending.clear();
-    this.sentAt.clear();
+    this.sent.clear();
     this.wake?.();
     this.onClose();
   }
@@ -54,10 +60,11 @@ export class LatestMailbox<T> implements AsyncIterableIterator<T> {
       const now = Date.now();
       let waitMs = Infinity;
       for (const [key, value] of this.pending) {
-        const readyAt = (this.sentAt.get(key) ?? -Infinity) + this.intervalMs;
-        if (readyAt <= now) {
+        const last = this.sent.get(key);
+        const readyAt = last ? last.at + this.intervalMs : -Infinity;
+        if (readyAt <= now || this.urgent(last!.value, value)) {
           this.pending.delete(key);
-          this.sentAt.set(key, now);
+          this.sent.set(key, { at: now, value });
           this.forgetQuietKeys(now);
           return { done: false, value };
         }
@@ -91,6 +98,6 @@ export class LatestMailbox<T> implements AsyncIterableIterator<T> {
 
   /** Keys whose interval has run out need no send time: keeps memory to the keys active now. */
   private forgetQuietKeys(now: number): void {
-    for (const [key, at] of this.sentAt) if (at + this.intervalMs <= now) this.sentAt.delete(key);
+    for (const [key, { at }] of this.sent) if (at + this.intervalMs <= now) this.sent.delete(key);
   }
 }

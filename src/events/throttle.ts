@@ -6,6 +6,8 @@
  * Every emit opens a window of `intervalMs` for its key. A touch inside the window only marks
  * the key dirty; when the window ends, a dirty key emits (opening the next window) and a
  * clean key is forgotten, so memory stays bounded by the keys active in the last window.
+ * `onClosed(key)` is told when a key's window closes without a further emit (its window
+ * ran out clean, or `forget`/`cancel`): what a caller keeps per open window can go then.
  */
 export class KeyedThrottle<K> {
   private readonly windows = new Map<K, { timer: NodeJS.Timeout; dirty: boolean }>();
@@ -13,7 +15,13 @@ export class KeyedThrottle<K> {
   constructor(
     private readonly intervalMs: number,
     private readonly emit: (key: K) => void,
+    private readonly onClosed: (key: K) => void = () => {},
   ) {}
+
+  /** Whether `key` is inside a window (a touch now would wait for its end unless immediate). */
+  isOpen(key: K): boolean {
+    return this.windows.has(key);
+  }
 
   /** Emits now if `key` is outside a window (or `immediate`), else once its window ends. */
   touch(key: K, immediate = false): void {
@@ -31,6 +39,7 @@ export class KeyedThrottle<K> {
     if (!window) return;
     clearTimeout(window.timer);
     this.windows.delete(key);
+    this.onClosed(key);
   }
 
   /** Emits every pending key now and closes all windows. */
@@ -42,12 +51,15 @@ export class KeyedThrottle<K> {
 
   /** Closes all windows; pending emits are dropped. */
   cancel(): void {
+    const keys = [...this.windows.keys()];
     for (const window of this.windows.values()) clearTimeout(window.timer);
     this.windows.clear();
+    for (const key of keys) this.onClosed(key);
   }
 
   private fire(key: K): void {
-    this.forget(key);
+    const window = this.windows.get(key);
+    if (window) clearTimeout(window.timer);
     this.open(key);
     this.emit(key);
   }
@@ -57,6 +69,7 @@ export class KeyedThrottle<K> {
       const window = this.windows.get(key);
       this.windows.delete(key);
       if (window?.dirty) this.fire(key);
+      else this.onClosed(key);
     }, this.intervalMs);
     // A pending trailing emit must not keep a finished process alive; close() flushes it.
     timer.unref();

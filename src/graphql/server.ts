@@ -16,6 +16,7 @@ import { requestIdOf, useRequestId } from './request-id.js';
 import { schema } from './schema.js';
 import { dashboardFiles, type DashboardServing } from './dashboard-files.js';
 import { startWsServer } from './ws-server.js';
+import { useSharedSubscriptionResults } from '../events/shared-results.js';
 import type { AppServices, Context } from './context.js';
 
 export interface ApiServer {
@@ -43,7 +44,8 @@ export async function startApiServer(
     maskedErrors: { maskError },
     logging: false,
     // Input guards last: their check of the raw document runs before any parse (armor's token limit included).
-    plugins: [...armorPlugins(shared.config.queryLimits), useRequestId, useUnexpectedErrors(shared.logger), useInputGuards],
+    // Shared subscription results last: it replaces the subscribe function the others guard.
+    plugins: [...armorPlugins(shared.config.queryLimits), useRequestId, useUnexpectedErrors(shared.logger), useInputGuards, useSharedSubscriptionResults()],
     context: async ({ request, auth, authorization }) => ({
       ...shared,
       // Requests run under the API's statement timeout (see src/db/database.ts).
