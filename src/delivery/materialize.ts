@@ -131,8 +131,15 @@ export async function materializeChunk(db: Db, campaignId: string, size: number)
   return { state: 'written', written, last: end === null };
 }
 
-/** Chunk sizes (entities): the first is small so the audience shows up at once; later ones aim at CHUNK_TARGET_MS. */
-export const CHUNK = { first: 5_000, min: 1_000, max: 200_000, targetMs: 200 } as const;
+/**
+ * Chunk sizes (entities): the first is small so the audience shows up at once; later ones aim
+ * at CHUNK.targetMs. A chunk's fixed cost is its ~9 statements, each waiting for an event loop
+ * that the lanes keep busy: at 100,000 recipients with four lanes, chunks that shrank to
+ * 1,000–2,000 entities took 100–400 ms each (materialization, not delivery, paced the run:
+ * ~9,000/s); chunks of at least 5,000 aiming at 400 ms write it ~1.7× as fast, and a stop
+ * still waits for one chunk only.
+ */
+export const CHUNK = { first: 5_000, min: 5_000, max: 200_000, targetMs: 400 } as const;
 
 /**
  * The next chunk's size after one of `size` took `ms`: towards CHUNK.targetMs, growing by
