@@ -91,14 +91,15 @@ export type ChunkResult =
  * and 18–158 ms that way, 2–3 ms by the range in both cases.
  */
 export async function materializeChunk(db: Db, campaignId: string, size: number): Promise<ChunkResult> {
-  // The shared lock on references first (see src/delivery/batch.ts): every row this chunk
-  // writes references the campaign it reads below and users or channels its audience query
-  // reads, all after the lock, so none can be deleted before it commits: the references are
-  // proved, and the per-statement checks skipped.
-  await db.$queryRaw`SELECT beacon_share_references()::text AS shared, set_config('beacon.references_proved', 'on', true) AS proved`;
-  await db.$executeRaw`SET LOCAL enable_bitmapscan = off`;
-  await db.$executeRaw`SET LOCAL enable_seqscan = off`;
-  await db.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`beacon.materialize:${campaignId}`}::text, 0))`;
+  // One round trip for the transaction's settings and locks: the shared lock on references
+  // first (see src/delivery/batch.ts) — every row this chunk writes references the campaign
+  // it reads below and users or channels its audience query reads, all after the lock, so
+  // none can be deleted before it commits: the references are proved, and the per-statement
+  // checks skipped —, scans off (above), then the campaign's chunk lock.
+  await db.$queryRaw`
+    SELECT beacon_share_references()::text AS shared, set_config('beacon.references_proved', 'on', true) AS proved,
+      set_config('enable_bitmapscan', 'off', true) AS bitmaps, set_config('enable_seqscan', 'off', true) AS scans,
+      pg_advisory_xact_lock(hashtextextended(${`beacon.materialize:${campaignId}`}::text, 0))::text AS locked`;
   const rows = await db.$queryRaw<CampaignRow[]>`
     SELECT status::text AS status, sender_id, user_ids, materialized_at, materialized_through FROM campaigns WHERE id = ${campaignId}`;
   const campaign = rows[0];
