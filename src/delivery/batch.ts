@@ -8,12 +8,14 @@
  * When the guard finds the campaign no longer IN_PROGRESS (stopped meanwhile) the whole
  * transaction rolls back: nothing of the batch is sent. A crash anywhere rolls back too,
  * and the rows stay PENDING for the next run — so each recipient gets exactly one message.
- * The counter update is the batch's last statement, so the campaign row is locked only
+ * The counter update is in the batch's last statement, so the campaign row is locked only
  * for the commit; a concurrent stopCampaign waits for it and returns after it.
  *
- * Round trips for a batch of new 1:1 conversations: BEGIN, claim (with the receivers'
- * template data), channels + memberships, messages, recipients, counters, COMMIT. The
- * transaction runs on a raw `pg` client (see db.ts); rendering stays in Node.
+ * Round trips for a batch of new 1:1 conversations: BEGIN (with the settings and the lock on
+ * references), claim (with the receivers' template data), channels + memberships,
+ * messages + recipients + counters, COMMIT. Each round trip waits for an event loop that
+ * the other lanes share. The transaction runs on a raw `pg` client (see db.ts); rendering
+ * stays in Node.
  */
 import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
@@ -21,7 +23,7 @@ import type { TemplatePerson } from '../campaigns/templates.js';
 import { openChannelConversations, openUserConversations, type Conversation } from './conversations.js';
 import { retryTransientConflicts } from '../db/errors.js';
 import { pgDb, type Db } from './db.js';
-import { insertMessages, renderMessage, type OutgoingMessage } from './messages.js';
+import { insertMessagesSql, renderMessage, type OutgoingMessage } from './messages.js';
 import type { DeliveryPlan } from './plan.js';
 
 interface ClaimedRecipient {
@@ -116,19 +118,40 @@ function decide(
   return { outcomes, messages };
 }
 
+const tally = (outcomes: readonly Outcome[], status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
+
 /**
- * Marks the claimed rows. `channel_cid` stays the audience key (set for channel recipients
- * only): several user recipients may share one conversation (a constant channel id
- * template), which the (campaign_id, channel_cid) unique key would refuse. A user
- * recipient's channel is its message's channel.
+ * The batch's last statement, one round trip: inserts its messages, marks the claimed rows,
+ * and adds to the campaign counters guarded by `status = 'IN_PROGRESS'` (data-modifying CTEs
+ * all run, in one snapshot). Returns whether the campaign row moved (false: stopped
+ * meanwhile, and the caller rolls back). The counter update locks the campaign row only
+ * until the commit that follows.
+ *
+ * `channel_cid` stays the audience key (set for channel recipients only): several user
+ * recipients may share one conversation (a constant channel id template), which the
+ * (campaign_id, channel_cid) unique key would refuse. A user recipient's channel is its
+ * message's channel.
  */
-async function recordOutcomes(db: Db, outcomes: Outcome[], sentAt: Date): Promise<void> {
-  await db.$executeRaw`
-    UPDATE recipients r SET status = o.status::recipient_status, message_id = o.message_id, error = o.error,
-      sent_at = CASE WHEN o.status = 'SENT' THEN ${sentAt}::timestamptz END, attempts = r.attempts + 1, updated_at = now()
-    FROM unnest(${outcomes.map((o) => o.id)}::text[], ${outcomes.map((o) => o.status)}::text[],
-      ${outcomes.map((o) => o.messageId)}::text[], ${outcomes.map((o) => o.error)}::text[]) AS o(id, status, message_id, error)
-    WHERE r.id = o.id`;
+async function finish(db: Db, plan: DeliveryPlan, senderId: string, messages: OutgoingMessage[], outcomes: Outcome[], channelsCreated: number, sentAt: Date): Promise<boolean> {
+  const count = (status: Outcome['status']) => tally(outcomes, status);
+  const rows = await db.$queryRaw<{ moved: number }[]>`
+    WITH ${messages.length ? Prisma.sql`sent AS (${insertMessagesSql(plan, senderId, messages, plan.campaignId)}),` : Prisma.empty}
+    marked AS (
+      UPDATE recipients r SET status = o.status::recipient_status, message_id = o.message_id, error = o.error,
+        sent_at = CASE WHEN o.status = 'SENT' THEN ${sentAt}::timestamptz END, attempts = r.attempts + 1, updated_at = now()
+      FROM unnest(${outcomes.map((o) => o.id)}::text[], ${outcomes.map((o) => o.status)}::text[],
+        ${outcomes.map((o) => o.messageId)}::text[], ${outcomes.map((o) => o.error)}::text[]) AS o(id, status, message_id, error)
+      WHERE r.id = o.id),
+    counted AS (
+      UPDATE campaigns SET messages_sent = messages_sent + ${count('SENT')},
+        messages_errored = messages_errored + ${count('ERRORED')},
+        recipients_skipped = recipients_skipped + ${count('SKIPPED')},
+        channels_created = channels_created + ${channelsCreated},
+        users_sent = users_sent + ${count('SENT')}, updated_at = clock_timestamp()
+      WHERE id = ${plan.campaignId} AND status = 'IN_PROGRESS'
+      RETURNING 1)
+    SELECT count(*)::int AS moved FROM counted`;
+  return rows[0]!.moved > 0;
 }
 
 /**
@@ -164,17 +187,8 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
   const channels = cids.length ? await openChannelConversations(db, plan, sender, cids) : { byKey: new Map<string, Conversation>(), channelsCreated: 0 };
   const conversations = new Map([...users.byKey, ...channels.byKey]);
   const { outcomes, messages } = decide(plan, sender, claimed, conversations);
-  await insertMessages(db, plan, sender.id, messages, plan.campaignId);
-  await recordOutcomes(db, outcomes, sentAt);
-  const count = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
-  const moved = await db.$executeRaw`
-    UPDATE campaigns SET messages_sent = messages_sent + ${count('SENT')},
-      messages_errored = messages_errored + ${count('ERRORED')},
-      recipients_skipped = recipients_skipped + ${count('SKIPPED')},
-      channels_created = channels_created + ${users.channelsCreated},
-      users_sent = users_sent + ${count('SENT')}, updated_at = clock_timestamp()
-    WHERE id = ${plan.campaignId} AND status = 'IN_PROGRESS'`;
-  if (moved === 0) throw new CampaignNotRunning();
+  if (!(await finish(db, plan, sender.id, messages, outcomes, users.channelsCreated, sentAt))) throw new CampaignNotRunning();
+  const count = (status: Outcome['status']) => tally(outcomes, status);
   const lastId = claimed[claimed.length - 1]!.id;
   return { claimed: claimed.length, sent: count('SENT'), errored: count('ERRORED'), skipped: count('SKIPPED'), committed: true, lastId };
 }

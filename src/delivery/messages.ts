@@ -3,6 +3,7 @@
  * by the caller: delivery derives them from campaign × recipient, so re-running a batch
  * inserts nothing twice (ON CONFLICT DO NOTHING).
  */
+import { Prisma } from '../generated/prisma/client.js';
 import type { TemplatePerson } from '../campaigns/templates.js';
 import type { Conversation } from './conversations.js';
 import type { Db, DeliveryPlan } from './plan.js';
@@ -24,9 +25,21 @@ export function renderMessage(
 }
 
 /**
- * Inserts messages sent by the plan's sender; `campaignId` is null for test sends (they
- * are not campaign deliveries). Returns how many were new (a re-run batch inserts none).
+ * The INSERT of messages sent by the plan's sender (ON CONFLICT DO NOTHING); `campaignId` is
+ * null for test sends (they are not campaign deliveries). A statement of its own, or a
+ * data-modifying CTE of a larger one (a delivery batch's last statement).
  */
+export function insertMessagesSql(plan: DeliveryPlan, senderId: string, messages: readonly OutgoingMessage[], campaignId: string | null): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO messages (id, channel_cid, user_id, text, attachments, custom, campaign_id)
+    SELECT m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
+      ${JSON.stringify(plan.custom)}::jsonb, ${campaignId}
+    FROM unnest(${messages.map((m) => m.id)}::text[], ${messages.map((m) => m.channelCid)}::text[],
+      ${messages.map((m) => m.text)}::text[]) AS m(id, cid, text)
+    ON CONFLICT (id) DO NOTHING`;
+}
+
+/** Inserts messages (see insertMessagesSql); returns how many were new (a re-run batch inserts none). */
 export async function insertMessages(
   db: Db,
   plan: DeliveryPlan,
@@ -35,11 +48,5 @@ export async function insertMessages(
   campaignId: string | null,
 ): Promise<number> {
   if (messages.length === 0) return 0;
-  return db.$executeRaw`
-    INSERT INTO messages (id, channel_cid, user_id, text, attachments, custom, campaign_id)
-    SELECT m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
-      ${JSON.stringify(plan.custom)}::jsonb, ${campaignId}
-    FROM unnest(${messages.map((m) => m.id)}::text[], ${messages.map((m) => m.channelCid)}::text[],
-      ${messages.map((m) => m.text)}::text[]) AS m(id, cid, text)
-    ON CONFLICT (id) DO NOTHING`;
+  return db.$executeRaw(insertMessagesSql(plan, senderId, messages, campaignId));
 }
