@@ -46,6 +46,7 @@ import { npmStartArgs, startWorker, type WorkerProcess } from '../test/helpers/w
 import { closeWatchers, completedLags, openWatchers } from './load/watchers.js';
 import { startReaders } from './load/readers.js';
 import { adminUrl, intArg } from './load/args.js';
+import { TICKS_PER_SECOND, processTicks } from './load/proc.js';
 
 const usersArg = process.argv.indexOf('--users');
 const users = usersArg === -1 ? 100_000 : Number(process.argv[usersArg + 1]);
@@ -175,18 +176,6 @@ async function floor(url: string): Promise<{ ms: number; messages: number; steps
     await client.end();
   }
 }
-
-/** Clock ticks of a local process, or null when `pid` is not a local process named `name`. */
-function processTicks(pid: number, name = 'postgres'): number | null {
-  try {
-    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== name) return null;
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return null;
-  }
-}
-const TICKS_PER_SECOND = 100;
 
 /**
  * CPU seconds the server spends on one database, when the server runs on this machine:

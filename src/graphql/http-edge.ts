@@ -153,9 +153,12 @@ async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState,
       headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
   }
-  // Aborting on close ends SSE streams (and their subscriptions) when the client leaves.
+  // Aborting on close ends SSE streams (and their subscriptions) when the client leaves; a
+  // response that was sent in full has nothing to end (and an abort builds an AbortError).
   const abort = new AbortController();
-  res.once('close', () => abort.abort());
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
   const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
   return new options.yoga.fetchAPI.Request(url, { method: req.method, headers, body: body as Uint8Array<ArrayBuffer>, signal: abort.signal });
 }
