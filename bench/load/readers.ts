@@ -3,8 +3,8 @@
  * open dashboard reads — the campaign page (the campaign with its stats), the campaigns
  * list's first 50 with stats, and a recipients page of 50 with their users — using the
  * dashboard's own operations (src/dashboard/operations/*.graphql), each as its own HTTP
- * request. Records every request's latency as this process sees it (its event loop is
- * shared with whatever else the bench runs, which can only add to the figures).
+ * request. Records every request's latency as this process sees it: benches run them in a
+ * process of their own (./readers-process.ts), so nothing else shares its event loop.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -2,6 +2,7 @@
  * The HTTP face of the API role: yoga on /graphql (queries, mutations, SSE subscriptions,
  * GraphiQL) behind the HTTP edge (`http-edge.ts`: auth before the body, body limits),
  * graphql-ws on the same path (`ws-server.ts`), GET /healthz, and GraphiQL's files.
+ * Identical reads in flight at once over HTTP run once (`single-flight.ts`).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import { createHttpHandler, type ServerContext } from './http-edge.js';
 import { useInputGuards } from './input-guards.js';
 import { requestIdOf, useRequestId } from './request-id.js';
 import { schema } from './schema.js';
+import { useSharedReads } from './single-flight.js';
 import { dashboardFiles, type DashboardServing } from './dashboard-files.js';
 import { startWsServer } from './ws-server.js';
 import type { AppServices, Context } from './context.js';
@@ -46,7 +48,7 @@ export async function startApiServer(
     maskedErrors: { maskError },
     logging: false,
     // Input guards last: their check of the raw document runs before any parse (armor's token limit included).
-    plugins: [...armorPlugins(shared.config.queryLimits), useRequestId, useUnexpectedErrors(shared.logger), useInputGuards],
+    plugins: [...armorPlugins(shared.config.queryLimits), useRequestId, useUnexpectedErrors(shared.logger), useInputGuards, useSharedReads],
     context: async ({ request, auth, authorization }) => ({
       ...shared,
       // Requests run under the API's statement timeout (see src/db/database.ts).
