@@ -6,6 +6,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { subscribeWs } from './helpers/subscriptions.js';
+import { CampaignUpdatedDocument } from './generated/graphql.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -92,6 +94,30 @@ describe('identical reads in flight', () => {
     expect((await first).data.campaign.name).toBe('Before');
     expect((await second).data.campaign.name).toBe('After');
     expect(joined()).toBe(before);
+  });
+
+  test('a read that arrives after a campaign change its subscribers were told of does not get a result read before it', async () => {
+    const id = await newCampaign();
+    const feed = subscribeWs(t, CampaignUpdatedDocument, { id });
+    try {
+      await feed.next(); // the initial state
+      const lock = await lockSegments();
+      const first = t.raw(READ, { id });
+      await lock.blocked(1);
+      // What delivery does: commit, then report the change; the live hub reads it and tells the subscriber.
+      await t.app.db.prisma.campaign.update({ where: { id }, data: { name: 'After' } });
+      t.app.events.campaignChanged(id);
+      expect((await feed.next()).data?.campaignUpdated?.name).toBe('After');
+      const before = joined();
+      const second = t.raw(READ, { id });
+      await lock.blocked(2);
+      await lock.release();
+      expect((await first).data.campaign.name).toBe('Before');
+      expect((await second).data.campaign.name).toBe('After');
+      expect(joined()).toBe(before);
+    } finally {
+      await feed.close();
+    }
   });
 
   test('a read that fails is not shared: the requests that joined it run on their own', async () => {

@@ -5,8 +5,8 @@
  * every identical request arriving while it runs (a follower) is sent the leader's response
  * bytes with its own `x-request-id`.
  *
- * - Identical: the same caller scope (server, or the one user), the same `accept` and
- *   `content-type`, and the same body bytes (bodies up to MAX_KEY_BYTES).
+ * - Identical: the same caller scope (server, or the one user), the same `accept`,
+ *   `content-type` and `origin`, and the same body bytes (bodies up to MAX_KEY_BYTES).
  * - Only results of queries that executed without any error are shared (marked by
  *   `useSharedReads` as execution ends); anything else — a mutation, a subscription, a
  *   refused or failed operation — and every follower of it runs on its own.
@@ -74,7 +74,8 @@ export function flightKey(req: IncomingMessage, auth: AuthState, body: Uint8Arra
   // Streams (SSE, multipart) are never shared.
   if (/text\/event-stream|multipart\/mixed/i.test(accept)) return null;
   const scope = auth.kind === 'server' ? 'server' : `user:${auth.userId}`;
-  return `${scope}\u0000${accept}\u0000${req.headers['content-type'] ?? ''}\u0000${Buffer.from(body).toString('latin1')}`;
+  // The origin too: yoga's CORS headers answer it.
+  return `${scope}\u0000${accept}\u0000${req.headers['content-type'] ?? ''}\u0000${req.headers.origin ?? ''}\u0000${Buffer.from(body).toString('latin1')}`;
 }
 
 const isJson = (response: Response) => /^application\/(graphql-response\+)?json\b/i.test(response.headers.get('content-type') ?? '');
