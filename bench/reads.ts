@@ -12,7 +12,12 @@
  * `--profile` runs Beacon with `--cpu-prof` and prints, per kind, the functions and packages
  * with the most self time in that kind's window.
  *
- * Usage: npm run bench:reads -- [--users 100000] [--campaigns 1] [--requests 400] [--concurrency 8] [--kinds campaign,list,recipients] [--profile]
+ * `--concurrency 1` gives each request's own cost; above 1, identical requests in flight at
+ * once share one execution (src/graphql/single-flight.ts), as polling dashboards do under load.
+ * BENCH_NODE_ENV sets Beacon's NODE_ENV (`production` drops development checks);
+ * BENCH_SEMI sets V8's --max-semi-space-size (MB) over npm start's.
+ *
+ * Usage: npm run bench:reads -- [--users 100000] [--campaigns 1] [--requests 400] [--concurrency 8] [--kinds campaign,list,recipients,trivial] [--profile]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
