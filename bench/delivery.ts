@@ -25,7 +25,9 @@
  *                    process as it stops).
  *   --readers N      N clients reading once a second what an open dashboard reads (the
  *                    campaign with stats, the list's first 50, a recipients page of 50):
- *                    latency p50/p99 while it delivers (bench/load/readers.ts).
+ *                    latency p50/p99 while it delivers (bench/load/readers.ts), measured in
+ *                    a child process of their own, so the bench's event loop (watchers,
+ *                    samplers) does not add to Beacon's figure.
  *   --workers N      one `api` process and N `worker` processes instead of one `all`, their
  *                    events shared through Redis (BENCH_REDIS_URL, REDIS_URL or the local one).
  * BENCH_DATABASE_URL or DATABASE_URL: a server URL allowed to CREATE DATABASE (default the
@@ -44,8 +46,9 @@ import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { closeWatchers, completedLags, openWatchers } from './load/watchers.js';
-import { startReaders } from './load/readers.js';
+import { startReadersProcess } from './load/readers-process.js';
 import { adminUrl, intArg } from './load/args.js';
+import { TICKS_PER_SECOND, processTicks } from './load/proc.js';
 
 const usersArg = process.argv.indexOf('--users');
 const users = usersArg === -1 ? 100_000 : Number(process.argv[usersArg + 1]);
@@ -176,18 +179,6 @@ async function floor(url: string): Promise<{ ms: number; messages: number; steps
   }
 }
 
-/** Clock ticks of a local process, or null when `pid` is not a local process named `name`. */
-function processTicks(pid: number, name = 'postgres'): number | null {
-  try {
-    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== name) return null;
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return null;
-  }
-}
-const TICKS_PER_SECOND = 100;
-
 /**
  * CPU seconds the server spends on one database, when the server runs on this machine:
  * samples its backends (pg_stat_activity) every 200 ms, so backends that exit still count.
@@ -282,7 +273,7 @@ async function endToEnd(url: string) {
     throw error;
   });
   try {
-    const reading = readers > 0 ? startReaders(apiUrl, token, CAMPAIGN, readers) : null;
+    const reading = readers > 0 ? await startReadersProcess(apiUrl, token, CAMPAIGN, readers) : null;
     if (reading) {
       // Dashboards open before the campaign starts: 3 s of reads warm Beacon up, then only
       // the reads while it delivers count.

@@ -12,6 +12,7 @@ import { createLogger, type DestinationStream, type Logger } from './logger.js';
 import { startApiServer, type ApiServer } from './graphql/server.js';
 import type { DashboardServing } from './graphql/dashboard-files.js';
 import { reportUnusedQueries } from './graphql/builder.js';
+import { markWrite } from './graphql/single-flight.js';
 import { startEventServices } from './events/services.js';
 import { liveCampaignSource } from './campaigns/live.js';
 import type { CampaignEvents } from './events/campaign-events.js';
@@ -54,7 +55,8 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   });
   // Event services (pub/sub, campaign events) start before and stop after the API; live
   // reads are API work, so they go through the API's client (statement timeout).
-  const eventServices = await startEventServices(config, logger, liveCampaignSource(db.apiPrisma)).catch(async (error: unknown) => {
+  // A change the hub hears of is a write that coalesced reads must not predate (single-flight.ts).
+  const eventServices = await startEventServices(config, logger, liveCampaignSource(db.apiPrisma, markWrite)).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });

@@ -3,8 +3,8 @@
  * open dashboard reads — the campaign page (the campaign with its stats), the campaigns
  * list's first 50 with stats, and a recipients page of 50 with their users — using the
  * dashboard's own operations (src/dashboard/operations/*.graphql), each as its own HTTP
- * request. Records every request's latency as this process sees it (its event loop is
- * shared with whatever else the bench runs, which can only add to the figures).
+ * request. Records every request's latency as this process sees it: benches run them in a
+ * process of their own (./readers-process.ts), so nothing else shares its event loop.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,16 @@ function dashboardOperation(file: string, name: string): string {
   return print({ kind: Kind.DOCUMENT, definitions: wanted } as DocumentNode);
 }
 
-type Kinds = 'campaign' | 'list' | 'recipients';
+export type Kinds = 'campaign' | 'list' | 'recipients';
+
+/** What one dashboard reads, by kind: the dashboard's own operations and the variables it sends. */
+export function dashboardReads(campaignId: string): Record<Kinds, { query: string; variables: Record<string, unknown> }> {
+  return {
+    campaign: { query: dashboardOperation('campaigns.graphql', 'CampaignPage'), variables: { id: campaignId } },
+    list: { query: dashboardOperation('campaigns.graphql', 'CampaignList'), variables: { first: 50, sort: [{ field: 'CREATED_AT', direction: 'DESC' }] } },
+    recipients: { query: dashboardOperation('campaign-recipients.graphql', 'CampaignRecipients'), variables: { id: campaignId, first: 50 } },
+  };
+}
 
 export interface ReadFigures {
   requests: number;
@@ -47,11 +56,7 @@ export interface ReadFigures {
 
 /** Starts the readers against `apiUrl`; `stop()` ends them and returns the figures. */
 export function startReaders(apiUrl: string, token: string, campaignId: string, count: number): { reset(): void; stop(): Promise<ReadFigures> } {
-  const reads: Record<Kinds, { query: string; variables: Record<string, unknown> }> = {
-    campaign: { query: dashboardOperation('campaigns.graphql', 'CampaignPage'), variables: { id: campaignId } },
-    list: { query: dashboardOperation('campaigns.graphql', 'CampaignList'), variables: { first: 50, sort: [{ field: 'CREATED_AT', direction: 'DESC' }] } },
-    recipients: { query: dashboardOperation('campaign-recipients.graphql', 'CampaignRecipients'), variables: { id: campaignId, first: 50 } },
-  };
+  const reads = dashboardReads(campaignId);
   const latencies: Record<Kinds, number[]> = { campaign: [], list: [], recipients: [] };
   let errors = 0;
   let running = true;

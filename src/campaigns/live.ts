@@ -6,10 +6,17 @@
 import type { Campaign, PrismaClient } from '../generated/prisma/client.js';
 import type { CampaignSource } from '../events/live-campaigns.js';
 
-/** Reads campaigns for the live-events hub. */
-export function liveCampaignSource(prisma: PrismaClient): CampaignSource<Campaign> {
+/**
+ * Reads campaigns for the live-events hub. `onRead` runs before each read: the hub reads on
+ * each change it hears of, before any subscriber is told of it (the API's single flight
+ * stops joining reads started before it).
+ */
+export function liveCampaignSource(prisma: PrismaClient, onRead: () => void = () => {}): CampaignSource<Campaign> {
   return {
-    read: (ids) => prisma.campaign.findMany({ where: { id: { in: [...ids] } } }),
+    read: (ids) => {
+      onRead();
+      return prisma.campaign.findMany({ where: { id: { in: [...ids] } } });
+    },
     async changedSince(since) {
       const rows = await prisma.campaign.findMany({ where: { updatedAt: { gte: since } }, select: { id: true } });
       return rows.map((row) => row.id);

@@ -23,6 +23,7 @@ import { reportTransition, transitionCampaign, type CampaignAction, type Transit
 import type { Logger } from '../logger.js';
 import { deliverBatch } from './batch.js';
 import { materializeRecipients } from './materialize.js';
+import { apiRequestsFirst } from './priority.js';
 import { loadDeliveryPlan, type DeliveryPlan } from './plan.js';
 import type { RateLimiter } from './rate-limit.js';
 import { retryOnConnectionLoss } from './reconnect.js';
@@ -162,6 +163,7 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
     await failCampaign(deps, campaignId, 'The sender was deleted');
     return 'done';
   }
+  await apiRequestsFirst(job.signal);
   const grant = await deps.limiter.acquire(deps.batchSize, job.signal).catch((error: unknown) => {
     if (job.signal.aborted) return null;
     throw error;

@@ -54,26 +54,67 @@ const listSizeEstimator: ComplexityEstimator = ({ field, args, childComplexity }
   return size * (1 + childComplexity);
 };
 
+/** What the cost check found for one operation and its variables: nothing to refuse, or why it is refused. */
+type CostOutcome = { refused: false } | { refused: true; message: string; limit: keyof QueryLimits };
+
 /** The cost of the operation `args` will run, or a refusal when it is over its limit. */
-function costRefusal(args: ExecutionArgs, limits: QueryLimits): GraphQLError | null {
+function costOutcome(args: ExecutionArgs, limits: QueryLimits): CostOutcome {
   const operation = getOperationAST(args.document, args.operationName);
-  if (!operation) return null; // execution reports the missing or ambiguous operation
+  if (!operation) return { refused: false }; // execution reports the missing or ambiguous operation
   const limit = operation.operation === 'subscription' ? 'maxSubscriptionCost' : 'maxCost';
   const variables = (args.variableValues ?? {}) as Record<string, unknown>;
   // Variables that do not fit their types: execution reports them as usual.
-  if (getVariableValues(args.schema, operation.variableDefinitions ?? [], variables).errors) return null;
+  if (getVariableValues(args.schema, operation.variableDefinitions ?? [], variables).errors) return { refused: false };
   let cost: number;
   try {
     cost = getComplexity({ schema: args.schema, query: args.document, operationName: operation.name?.value, variables, estimators: [listSizeEstimator] });
   } catch (error) {
     // A document whose fragments expand past the counter's node budget (10,000 selections).
-    if (error instanceof GraphQLError) return refusal(error.message, limit);
+    if (error instanceof GraphQLError) return { refused: true, message: error.message, limit };
     throw error;
   }
   const max = limits[limit];
-  if (cost <= max) return null;
+  if (cost <= max) return { refused: false };
   const kind = operation.operation === 'subscription' ? 'Subscription' : 'Query';
-  return refusal(`${kind} cost limit of ${max} exceeded, found ${cost} (each field counts 1, times the page size of every first/last above it).`, limit);
+  return { refused: true, message: `${kind} cost limit of ${max} exceeded, found ${cost} (each field counts 1, times the page size of every first/last above it).`, limit };
+}
+
+const COSTS_PER_DOCUMENT = 64;
+const COST_KEY_MAX = 1024;
+
+/**
+ * The cost check of `limits`, remembering its outcomes per parsed document (yoga's parse
+ * cache hands the same document object to every request with the same text), then per
+ * operation name and variables: a dashboard polling one operation is counted once, not on
+ * every request (the count walks the whole document: ~0.3 ms). Only small variable sets are
+ * kept (mutations are counted every time), at most COSTS_PER_DOCUMENT per document (the oldest dropped first); a document's
+ * entry goes with the document.
+ */
+function costChecker(limits: QueryLimits): (args: ExecutionArgs) => GraphQLError | null {
+  const costs = new WeakMap<object, Map<string, CostOutcome>>();
+  const outcomeOf = (args: ExecutionArgs): CostOutcome => {
+    // Mutations are seldom repeated and their variables can be large: not worth a key.
+    if (getOperationAST(args.document, args.operationName)?.operation === 'mutation') return costOutcome(args, limits);
+    let key: string | undefined;
+    try {
+      key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+    } catch {
+      key = undefined; // not JSON (a BigInt, a cycle): counted without the cache
+    }
+    if (key === undefined || key.length > COST_KEY_MAX) return costOutcome(args, limits);
+    let byVariables = costs.get(args.document);
+    if (!byVariables) costs.set(args.document, (byVariables = new Map()));
+    const known = byVariables.get(key);
+    if (known) return known;
+    const outcome = costOutcome(args, limits);
+    if (byVariables.size >= COSTS_PER_DOCUMENT) byVariables.delete(byVariables.keys().next().value!);
+    byVariables.set(key, outcome);
+    return outcome;
+  };
+  return (args) => {
+    const outcome = outcomeOf(args);
+    return outcome.refused ? refusal(outcome.message, outcome.limit) : null;
+  };
 }
 
 /** The yoga/Envelop plugins enforcing `limits`. */
@@ -87,13 +128,14 @@ export function armorPlugins(limits: QueryLimits): Plugin[] {
     // The schema is public (schema.graphql, introspection), so "Did you mean …" hides nothing.
     blockFieldSuggestion: { enabled: false },
   });
+  const costRefusal = costChecker(limits);
   const cost: Plugin = {
     onExecute({ args, setResultAndStopExecution }) {
-      const refused = costRefusal(args, limits);
+      const refused = costRefusal(args);
       if (refused) setResultAndStopExecution({ errors: [refused] });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const refused = costRefusal(args, limits);
+      const refused = costRefusal(args);
       if (refused) setResultAndStopExecution({ errors: [refused] });
     },
   };

@@ -18,7 +18,12 @@ let unusedQueryReporter: ((field: string) => void) | null = null;
 /** Where plugin-prisma reports a selection loaded for a field that no resolver used (null: nowhere, as in production). */
 export function reportUnusedQueries(reporter: ((field: string) => void) | null): void {
   unusedQueryReporter = reporter;
+  // plugin-prisma reads the option on every resolve and, while it is set, wraps every planned
+  // query to watch reads on it: without a reporter that work is skipped.
+  (builder.options.prisma as { onUnusedQuery?: unknown }).onUnusedQuery = reporter ? onUnusedQuery : undefined;
 }
+
+const onUnusedQuery = (info: { parentType: { name: string }; fieldName: string }) => unusedQueryReporter?.(`${info.parentType.name}.${info.fieldName}`);
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
@@ -90,6 +95,6 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     // The schema is built at import, before the config is read: the API server decides
     // (reportUnusedQueries) whether a Prisma selection that no resolver used is reported.
-    onUnusedQuery: (info) => unusedQueryReporter?.(`${info.parentType.name}.${info.fieldName}`),
+    onUnusedQuery,
   },
 });

@@ -20,12 +20,14 @@
  * of a refused body is discarded for at most LINGER_MS, then the connection is closed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendNodeResponse } from '@whatwg-node/server';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { authenticate, type AuthState } from '../auth/tokens.js';
 import type { Logger } from '../logger.js';
 import type { Context } from './context.js';
 import { GRAPHIQL_ASSETS_PATH, sendGraphiQLAsset } from './graphiql.js';
+import { apiRequestStarted } from '../delivery/priority.js';
+import { requestIdOf } from './request-id.js';
+import { createSingleFlight, flightKey, type SharedReadMark } from './single-flight.js';
 
 /** How long the rest of a refused body is discarded before the connection is closed. */
 const LINGER_MS = 2000;
@@ -45,6 +47,8 @@ export interface ServerContext {
   res?: ServerResponse;
   auth?: AuthState;
   authorization?: string | null;
+  /** HTTP: set when the result may answer identical requests in flight (single-flight.ts). */
+  sharedRead?: SharedReadMark;
 }
 
 export interface HttpEdgeOptions {
@@ -131,7 +135,7 @@ function mediaType(req: IncomingMessage): string {
 }
 
 /** The request with its body read and checked, for yoga; or why it is refused. */
-async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState, options: HttpEdgeOptions): Promise<Request | Refusal> {
+async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState, options: HttpEdgeOptions): Promise<{ request: Request; body: Buffer } | Refusal> {
   if (auth.kind === 'anonymous') {
     return new Refusal(401, 'UNAUTHENTICATED', auth.reason === 'missing' ? 'An access token is required' : 'The access token is invalid');
   }
@@ -153,12 +157,18 @@ async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState,
       headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
   }
-  // Aborting on close ends SSE streams (and their subscriptions) when the client leaves.
+  // Aborting on close ends SSE streams (and their subscriptions) when the client leaves; a
+  // response that was sent in full has nothing to end (and an abort builds an AbortError).
   const abort = new AbortController();
-  res.once('close', () => abort.abort());
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
   const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
-  return new options.yoga.fetchAPI.Request(url, { method: req.method, headers, body: body as Uint8Array<ArrayBuffer>, signal: abort.signal });
+  return { request: new options.yoga.fetchAPI.Request(url, { method: req.method, headers, body: body as Uint8Array<ArrayBuffer>, signal: abort.signal }), body };
 }
+
+/** Whether the client asks for an SSE stream (a subscription that stays open). */
+const acceptsEventStream = (req: IncomingMessage) => /text\/event-stream/i.test(req.headers.accept ?? '');
 
 /**
  * The Node request handler: /healthz, GraphiQL's files, the dashboard's files, then /graphql through the checks
@@ -167,6 +177,7 @@ async function admit(req: IncomingMessage, res: ServerResponse, auth: AuthState,
  */
 export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { yoga, apiSecret } = options;
+  const singleFlight = createSingleFlight(() => options.logger.debug('read joined an identical one in flight'));
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/healthz') {
@@ -187,8 +198,16 @@ export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessa
     const admitted = await admit(req, res, auth, options).catch(() => null);
     if (admitted === null) return void res.destroy(); // the client broke off its body
     if (admitted instanceof Refusal) return refuse(req, res, admitted);
-    const response = await yoga.fetch(admitted, { req, res, auth });
-    await sendNodeResponse(response, res, req, true);
+    const { request, body } = admitted;
+    const execute = (sharedRead: SharedReadMark) => yoga.fetch(request, { req, res, auth, sharedRead }) as Promise<Response>;
+    // Delivery lanes of this process wait for a request before their next batch
+    // (src/delivery/priority.ts); an SSE stream stays open and is not waited for.
+    const answered = acceptsEventStream(req) ? () => {} : apiRequestStarted();
+    try {
+      await singleFlight(flightKey(req, auth, body), execute, req, res, () => requestIdOf(request));
+    } finally {
+      answered();
+    }
   };
   return (req, res) =>
     handle(req, res).catch((error: unknown) => {
