@@ -49,6 +49,7 @@ import { closeWatchers, completedLags, openWatchers } from './load/watchers.js';
 import { startReadersProcess } from './load/readers-process.js';
 import { adminUrl, intArg } from './load/args.js';
 import { TICKS_PER_SECOND, processTicks } from './load/proc.js';
+import { deliveryTableSizes, serverCpu, walCounter } from './load/database-figures.js';
 
 const usersArg = process.argv.indexOf('--users');
 const users = usersArg === -1 ? 100_000 : Number(process.argv[usersArg + 1]);
@@ -179,45 +180,6 @@ async function floor(url: string): Promise<{ ms: number; messages: number; steps
   }
 }
 
-/**
- * CPU seconds the server spends on one database, when the server runs on this machine:
- * samples its backends (pg_stat_activity) every 200 ms, so backends that exit still count.
- */
-async function serverCpu(url: string, database: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const own = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const first = new Map<number, number>();
-  const last = new Map<number, number>();
-  let local = true;
-  const sample = async () => {
-    const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [database, own]);
-    for (const { pid } of rows) {
-      const ticks = processTicks(pid);
-      if (ticks === null) local = false;
-      else {
-        if (!first.has(pid)) first.set(pid, ticks);
-        last.set(pid, ticks);
-      }
-    }
-  };
-  await sample();
-  const started = new Set(first.keys());
-  const timer = setInterval(() => void sample().catch(() => {}), 200);
-  return {
-    async stop(): Promise<number | null> {
-      clearInterval(timer);
-      await sample();
-      await client.end();
-      if (!local) return null;
-      let ticks = 0;
-      // Backends that started during the run count from zero.
-      for (const [pid, value] of last) ticks += value - (started.has(pid) ? first.get(pid)! : 0);
-      return round(ticks / TICKS_PER_SECOND, 1);
-    },
-  };
-}
-
 /** When a run's phases happened, from the database rows. */
 interface Timeline {
   started: Date;
@@ -285,6 +247,7 @@ async function endToEnd(url: string) {
     const rssPeak = [...rssBefore];
     const sampler = setInterval(() => rssOf().forEach((rss, i) => (rssPeak[i] = Math.max(rssPeak[i]!, rss))), 50);
     const server = await serverCpu(url, new URL(url).pathname.slice(1));
+    const wal = await walCounter(url);
     const nodeTicksOf = () => processes.map((p) => processTicks(p.pid, 'node'));
     const nodeTicks = nodeTicksOf();
     const startedAt = Date.now();
@@ -302,6 +265,8 @@ async function endToEnd(url: string) {
     const vmHwm = processes.map((p) => procStatusBytes(p.pid, 'VmHWM'));
     const nodeTicksAfter = nodeTicksOf();
     const serverCpuSeconds = await server.stop();
+    const walBytes = await wal.stop();
+    const sizes = await deliveryTableSizes(url, users);
     const feed = watchers[0]!.seen;
     await closeWatchers(watchers);
     // The api process logs its live-events hub's reads as it stops.
@@ -394,6 +359,12 @@ async function endToEnd(url: string) {
         liveReadsPerEvent: round(liveReads / Math.max(1, events), 2),
       },
       readers: reads ? { count: readers, ...reads } : null,
+      /**
+       * PostgreSQL's own work: WAL written from startCampaign to COMPLETED (the whole
+       * server's: other databases' writes count too), and the delivery tables' size
+       * (heap, indexes, TOAST) after the run.
+       */
+      database: { walMb: mb(walBytes), walBytesPerRecipient: Math.round(walBytes / users), tableMb: sizes.mb, bytesPerRecipient: sizes.bytesPerRecipient },
     };
   } finally {
     await Promise.all(processes.map((p) => p.kill()));
@@ -439,7 +410,8 @@ try {
     `delivery of ${users.toLocaleString('en')} recipients (batch ${run.batchSize}, ${run.lanes} lanes, load ${loadBefore}): ` +
       `${run.recipientsPerSecond.toLocaleString('en')}/s end to end, floor ${floorPerSecond.toLocaleString('en')}/s (ratio ${ratio}), ` +
       `peak RSS ${run.rssMb.peak} MB, COMPLETED seen ${run.events.completedLagMs} ms after commit, progress every ${run.events.meanGapMs} ms, ` +
-      `first progress ${run.events.firstProgressMs} ms (first sent ${run.events.firstSentMs} ms) after startCampaign`,
+      `first progress ${run.events.firstProgressMs} ms (first sent ${run.events.firstSentMs} ms) after startCampaign; ` +
+      `server CPU ${run.cpuSeconds.server} s, Beacon ${run.cpuSeconds.beacon} s, WAL ${run.database.walMb} MB (${run.database.walBytesPerRecipient} B/recipient)`,
   );
   console.log(
     `${run.processes.join(' + ')}; ${subscribers.toLocaleString('en')} subscriber(s): COMPLETED p99 ${run.subscribers.completedLagMs.p99} ms, ` +
