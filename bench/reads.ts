@@ -19,17 +19,15 @@
  *
  * Usage: npm run bench:reads -- [--users 100000] [--campaigns 1] [--requests 400] [--concurrency 8] [--kinds campaign,list,recipients,trivial] [--profile]
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { signServerToken } from '../src/auth/tokens.js';
-import { applyMigrations } from '../src/db/migrations.js';
-import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker } from '../test/helpers/worker-process.js';
-import { adminUrl, intArg } from './load/args.js';
+import { intArg } from './load/args.js';
+import { withScratchDatabase } from './load/scratch.js';
 import { selfTimes } from './load/cpu-profile.js';
 import { TICKS_PER_SECOND, processTicksSplit } from './load/proc.js';
 import { dashboardReads, type Kinds } from './load/readers.js';
@@ -107,12 +105,7 @@ async function fire(apiUrl: string, token: string, body: string, count: number):
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
-const database = `beacon_bench_${randomBytes(6).toString('hex')}`;
-await adminQuery(adminUrl, `CREATE DATABASE ${database}`);
-try {
-  const url = databaseUrl(adminUrl, database);
-  await applyMigrations(url);
-  await seed(url);
+await withScratchDatabase(seed, async (url) => {
   const profileDir = profile ? mkdtempSync(join(tmpdir(), 'beacon-reads-prof-')) : null;
   const start = npmStartArgs();
   const extra = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_SEMI ? [`--max-semi-space-size=${process.env.BENCH_SEMI}`] : [])];
@@ -161,7 +154,5 @@ try {
     }
     console.log(`profile: ${file}`);
   }
-} finally {
-  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-}
+});
 process.exit(0);

@@ -17,17 +17,15 @@
  * Usage: npm run bench:stop -- --users 1000000 [--stop-after 2000]
  * BEACON_DELIVERY_* are read as Beacon reads them (batch 1,000 as in bench:delivery).
  */
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signServerToken } from '../src/auth/tokens.js';
-import { applyMigrations } from '../src/db/migrations.js';
-import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker } from '../test/helpers/worker-process.js';
-import { adminUrl, intArg } from './load/args.js';
+import { intArg } from './load/args.js';
+import { withScratchDatabase } from './load/scratch.js';
 
 const users = intArg('users', 1_000_000, 1000);
 const stopAfterMs = intArg('stop-after', 2000, 0);
@@ -143,12 +141,7 @@ async function run(url: string) {
   }
 }
 
-const database = `beacon_bench_${randomBytes(6).toString('hex')}`;
-await adminQuery(adminUrl, `CREATE DATABASE ${database}`);
-try {
-  const url = databaseUrl(adminUrl, database);
-  await applyMigrations(url);
-  await seed(url);
+await withScratchDatabase(seed, async (url) => {
   const loadBefore = round(loadavg()[0]!, 2);
   const result = await run(url);
   const report = { users, loadAverage: { before: loadBefore, after: round(loadavg()[0]!, 2) }, ...result };
@@ -158,7 +151,5 @@ try {
       `stopCampaign at ${stopAfterMs} ms took ${result.stopCallMs} ms; audience still at ${result.audienceStopMs} ms, messages at ${result.sentStopMs} ms after the call; ` +
       `${result.final.written.toLocaleString('en')} written (${result.final.complete ? 'complete' : 'partial'}), ${result.final.status}`,
   );
-} finally {
-  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-}
+});
 process.exit(0);
