@@ -67,15 +67,13 @@ export async function deleteUsers(prisma: PrismaClient, ids: readonly string[]):
     // references_checked_per_statement): writers of referencing rows hold a shared lock,
     // deleters an exclusive one. Taken first, before any row lock: this waits for the
     // delivery batches in flight (they take the shared lock at BEGIN, before they claim
-    // recipient rows) and holds new ones back until this commits, so neither side waits
-    // for a row the other holds. Then the user's recipient rows (a batch claims none of
-    // them meanwhile), then memberships and users, whose deletion sets their references
-    // to NULL or deletes them.
+    // recipient rows) and holds new ones back until this commits, so no batch holds a row
+    // this needs. (Before, this locked the users' recipient rows first to keep the lock
+    // order of batches, which took per-row foreign-key locks on users.)
     await tx.$queryRaw`SELECT beacon_lock_references()::text AS locked`;
-    await tx.$queryRaw`
-      SELECT count(*)::int AS n FROM (SELECT 1 FROM recipients WHERE user_id = ANY(${[...ids]}::text[]) ORDER BY id FOR UPDATE) locked`;
-    // Memberships next, counting them per channel in the same statement, so member_count
-    // stays exact without rescanning channels.
+    // Memberships first, counting them per channel in the same statement, so member_count
+    // stays exact without rescanning channels; then the users, whose deletion sets their
+    // other references to NULL.
     await tx.$executeRaw`
       WITH gone AS (DELETE FROM channel_members WHERE user_id = ANY(${[...ids]}::text[]) RETURNING channel_cid)
       UPDATE channels c SET member_count = c.member_count - g.n, updated_at = now()
