@@ -23,6 +23,7 @@ import { reportTransition, transitionCampaign, type CampaignAction, type Transit
 import type { Logger } from '../logger.js';
 import { deliverBatch } from './batch.js';
 import { materializeRecipients } from './materialize.js';
+import { audienceGrew, nextAudienceChunk } from './audience-signal.js';
 import { apiRequestsFirst } from './priority.js';
 import { loadDeliveryPlan, type DeliveryPlan } from './plan.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -35,6 +36,8 @@ export interface EngineDeps {
   logger: Logger;
   hooks: TransitionHooks;
   batchSize: number;
+  /** Lanes per campaign (see laneBatchSize). */
+  lanes: number;
   limiter: RateLimiter;
   /** How long a job keeps retrying a step that lost its database connection. */
   reconnectWindowMs: number;
@@ -106,6 +109,7 @@ async function startCampaignJob(deps: EngineDeps, campaignId: string, job: JobCo
     signal: job.signal,
     // Each chunk shows the audience growing; delivery starts on the rows of the first one.
     onChunk: async () => {
+      audienceGrew(campaignId);
       deps.hooks.changed(campaignId, 'IN_PROGRESS');
       await queueLanes();
       await job.touch();
@@ -113,7 +117,23 @@ async function startCampaignJob(deps: EngineDeps, campaignId: string, job: JobCo
   });
   if (outcome === 'interrupted') return 'interrupted';
   if (outcome === 'complete') await queueLanes();
+  audienceGrew(campaignId);
   return 'done';
+}
+
+/** The smallest batch laneBatchSize gives (below it a batch's fixed costs dominate). */
+export const MIN_TAIL_BATCH = 200;
+
+/**
+ * A lane's next batch size: `batchSize`, except at the end of a complete audience, where
+ * the recipients not yet settled (`unsettled`: PENDING, those of batches in flight included;
+ * null while the audience is still being written) are split evenly across the lanes. With
+ * full batches to the end, the last one ran alone while the other lanes had finished —
+ * a batch's time with 1 of 4 lanes busy; split, the lanes finish together.
+ */
+export function laneBatchSize(batchSize: number, lanes: number, unsettled: number | null): number {
+  if (unsettled === null || lanes <= 1) return batchSize;
+  return Math.min(batchSize, Math.max(MIN_TAIL_BATCH, Math.ceil(unsettled / lanes)));
 }
 
 /** What one lane carries from batch to batch. */
@@ -157,14 +177,18 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
   lane.plan ??= await loadDeliveryPlan(deps.prisma, campaignId);
   const plan = lane.plan;
   if (!plan) return 'done';
-  const now = await deps.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true, materializedAt: true, senderId: true } });
+  const now = await deps.prisma.campaign.findUnique({
+    where: { id: campaignId },
+    select: { status: true, materializedAt: true, senderId: true, recipientsTotal: true, messagesSent: true, messagesErrored: true, recipientsSkipped: true },
+  });
   if (now?.status !== 'IN_PROGRESS') return 'done';
   if (!now.senderId || !plan.sender) {
     await failCampaign(deps, campaignId, 'The sender was deleted');
     return 'done';
   }
   await apiRequestsFirst(job.signal);
-  const grant = await deps.limiter.acquire(deps.batchSize, job.signal).catch((error: unknown) => {
+  const unsettled = now.materializedAt ? now.recipientsTotal - now.messagesSent - now.messagesErrored - now.recipientsSkipped : null;
+  const grant = await deps.limiter.acquire(laneBatchSize(deps.batchSize, deps.lanes, unsettled), job.signal).catch((error: unknown) => {
     if (job.signal.aborted) return null;
     throw error;
   });
@@ -180,11 +204,12 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
   if (!result.committed) return 'done'; // stopped meanwhile: the batch was rolled back
   if (result.claimed === 0) {
     // Caught up with the start job, which is still writing the audience: wait for its next
-    // chunk. (It ends by completing the audience, or the campaign leaves IN_PROGRESS: a
-    // stop, or FAILED once its retries run out.)
+    // chunk, woken when this process commits it (audience-signal.ts). (It ends by completing
+    // the audience, or the campaign leaves IN_PROGRESS: a stop, or FAILED once its retries
+    // run out.)
     if (!now.materializedAt) {
       await job.touch();
-      return (await look(job)) ? 'more' : 'interrupted';
+      return (await nextAudienceChunk(campaignId, IDLE_LOOK_MS, job.signal)) ? 'more' : 'interrupted';
     }
     // Nothing left that this lane can claim. Complete only when no PENDING row remains
     // (rows claimed by other lanes are still PENDING until those commit; the last lane

@@ -79,6 +79,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     logger,
     hooks: options.hooks,
     batchSize: config.deliveryBatchSize,
+    lanes: config.deliveryLanes,
     limiter: new RateLimiter(config.deliveryRate),
     // Within the job's lock lifetime, after which another worker may take the job over anyway.
     reconnectWindowMs: config.jobLockMs / 2,

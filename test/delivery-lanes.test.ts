@@ -1,0 +1,62 @@
+/**
+ * How the lanes of one campaign share its work: lanes that catch up with an audience still
+ * being written are woken by the next chunk (src/delivery/audience-signal.ts), and the last
+ * recipients of a complete audience are split across the lanes (laneBatchSize), so they
+ * finish together instead of one lane delivering a last full batch alone.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { audienceGrew, nextAudienceChunk } from '../src/delivery/audience-signal.js';
+import { MIN_TAIL_BATCH, laneBatchSize } from '../src/delivery/engine.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { startCampaign } from './helpers/delivery.js';
+import { expectDeliveredOnce, userCampaign } from './helpers/delivery-checks.js';
+
+describe('laneBatchSize', () => {
+  test('full batches while the audience is written or plenty is left; the rest split across the lanes at the end', () => {
+    expect(laneBatchSize(2000, 4, null)).toBe(2000);
+    expect(laneBatchSize(2000, 4, 100_000)).toBe(2000);
+    expect(laneBatchSize(2000, 4, 8000)).toBe(2000);
+    expect(laneBatchSize(2000, 4, 6000)).toBe(1500);
+    expect(laneBatchSize(2000, 4, 4001)).toBe(1001);
+    expect(laneBatchSize(2000, 4, 100)).toBe(MIN_TAIL_BATCH);
+    expect(laneBatchSize(2000, 1, 100)).toBe(2000);
+    expect(laneBatchSize(100, 4, 10)).toBe(100);
+  });
+});
+
+describe('audience signal', () => {
+  test('a waiting lane wakes at the next chunk of its campaign, not of another; an abort ends the wait with false', async () => {
+    const controller = new AbortController();
+    let woken = false;
+    // Timeouts far beyond the test's: only the signal can settle these in time.
+    const mine = nextAudienceChunk('lanes-a', 600_000, controller.signal).then((grew) => ((woken = true), grew));
+    const other = nextAudienceChunk('lanes-b', 600_000, controller.signal);
+    audienceGrew('lanes-c');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(woken).toBe(false);
+    audienceGrew('lanes-a');
+    expect(await mine).toBe(true);
+    controller.abort();
+    expect(await other).toBe(false);
+    expect(await nextAudienceChunk('lanes-a', 600_000, controller.signal)).toBe(false);
+  });
+});
+
+describe('lanes of one campaign', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ logs: 'debug', env: { BEACON_DELIVERY_BATCH_SIZE: '2000', BEACON_DELIVERY_LANES: '4', BEACON_JOB_POLL_MS: '100' } });
+  });
+  afterAll(() => t?.close());
+
+  test('an audience written in one chunk is split across the four lanes: no batch above a quarter of it, everyone once', async () => {
+    const count = 3000;
+    const id = await userCampaign(t, 'lanes', count);
+    await startCampaign(t, id);
+    await expectDeliveredOnce(t, id, count, 60_000);
+    const batches = t.logs.filter((e) => e.msg === 'batch delivered' && e.campaignId === id).map((e) => e.claimed as number);
+    expect(batches.reduce((sum, n) => sum + n, 0)).toBe(count);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(Math.ceil(count / 4));
+    expect(batches.length).toBeGreaterThanOrEqual(4);
+  });
+});
