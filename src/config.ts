@@ -55,6 +55,11 @@ export interface Config {
    * campaign spreads over several workers.
    */
   deliveryConcurrency: number;
+  /**
+   * Delivery batches one process runs at once while its API is busy (a request in the last
+   * second): the rest wait, leaving CPU to the requests (src/delivery/priority.ts).
+   */
+  deliveryBusyBatches: number;
   /** This process's name in the job table (`last_modified_by`); default `<host>:<pid>`. */
   workerName: string;
   /** How often a worker polls for due jobs, in ms. */
@@ -139,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryRate: integer(env, 'BEACON_DELIVERY_RATE', 0, 0, 1_000_000),
     deliveryLanes,
     deliveryConcurrency: integer(env, 'BEACON_DELIVERY_CONCURRENCY', Math.max(2, deliveryLanes), 1, 64),
+    deliveryBusyBatches: integer(env, 'BEACON_DELIVERY_BUSY_BATCHES', 2, 1, 64),
     workerName: optional(env, 'BEACON_WORKER_NAME') ?? `${hostname()}:${process.pid}`,
     jobPollMs: integer(env, 'BEACON_JOB_POLL_MS', 1000, 50, 60_000),
     jobLockMs: integer(env, 'BEACON_JOB_LOCK_MS', 60_000, 1000, 3_600_000),

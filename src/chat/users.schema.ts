@@ -7,6 +7,9 @@ import { deleteUsers, upsertUsers } from './users.service.js';
 
 export const User = builder.prismaObject('User', {
   description: 'A user of the chat application.',
+  // Select mode: a user loads the columns its selection asks for (every field below exposes
+  // one) — a recipients page of 50 asks for id and name, not the custom data and dates.
+  select: { id: true },
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The id chosen by the chat application.' }),
     name: t.exposeString('name', { nullable: true, description: 'Display name.' }),

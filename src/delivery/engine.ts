@@ -21,10 +21,10 @@ import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { reportTransition, transitionCampaign, type CampaignAction, type TransitionHooks } from '../campaigns/status.js';
 import type { Logger } from '../logger.js';
-import { deliverBatch } from './batch.js';
+import { deliverBatch, type BatchResult } from './batch.js';
 import { materializeRecipients } from './materialize.js';
 import { audienceGrew, nextAudienceChunk } from './audience-signal.js';
-import { apiRequestsFirst } from './priority.js';
+import { apiRequestsFirst, type BatchSlots } from './priority.js';
 import { loadDeliveryPlan, type DeliveryPlan } from './plan.js';
 import type { RateLimiter } from './rate-limit.js';
 import { retryOnConnectionLoss } from './reconnect.js';
@@ -39,6 +39,8 @@ export interface EngineDeps {
   /** Lanes per campaign (see laneBatchSize). */
   lanes: number;
   limiter: RateLimiter;
+  /** Fewer batches at once while this process's API is busy (priority.ts). */
+  slots: BatchSlots;
   /** How long a job keeps retrying a step that lost its database connection. */
   reconnectWindowMs: number;
   /** Queues `lanes` delivery jobs for the campaign. */
@@ -186,15 +188,22 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
     await failCampaign(deps, campaignId, 'The sender was deleted');
     return 'done';
   }
-  await apiRequestsFirst(job.signal);
   const unsettled = now.materializedAt ? now.recipientsTotal - now.messagesSent - now.messagesErrored - now.recipientsSkipped : null;
-  const grant = await deps.limiter.acquire(laneBatchSize(deps.batchSize, deps.lanes, unsettled), job.signal).catch((error: unknown) => {
-    if (job.signal.aborted) return null;
-    throw error;
-  });
-  if (!grant) return 'interrupted';
-  const result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, lane.after, grant.at);
-  grant.settle(result.claimed);
+  // While the API is busy, fewer batches run at once, and each waits for the requests in flight (priority.ts).
+  const release = await deps.slots.acquire(job.signal);
+  let result: BatchResult;
+  try {
+    await apiRequestsFirst(job.signal);
+    const grant = await deps.limiter.acquire(laneBatchSize(deps.batchSize, deps.lanes, unsettled), job.signal).catch((error: unknown) => {
+      if (job.signal.aborted) return null;
+      throw error;
+    });
+    if (!grant) return 'interrupted';
+    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, lane.after, grant.at);
+    grant.settle(result.claimed);
+  } finally {
+    release();
+  }
   lane.after = result.lastId;
   if (result.senderGone) {
     // Deleted after this step read the campaign: the batch wrote nothing.

@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import { JOB_RETRY, JOBS, parseCampaignJobPayload, type CampaignJobPayload } from './jobs.js';
 import type { TransitionHooks } from '../campaigns/status.js';
 import { failCampaign, runDeliver, runStart, runStopAt, type EngineDeps, type JobControl, type JobOutcome } from './engine.js';
+import { createBatchSlots } from './priority.js';
 import { RateLimiter } from './rate-limit.js';
 import { defineWebhookJob } from './webhooks-job.js';
 import { isConnectionLoss, untilReachable } from './reconnect.js';
@@ -81,6 +82,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     batchSize: config.deliveryBatchSize,
     lanes: config.deliveryLanes,
     limiter: new RateLimiter(config.deliveryRate),
+    slots: createBatchSlots(config.deliveryBusyBatches),
     // Within the job's lock lifetime, after which another worker may take the job over anyway.
     reconnectWindowMs: config.jobLockMs / 2,
     enqueueLanes,
