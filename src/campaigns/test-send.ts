@@ -52,7 +52,7 @@ export async function testCampaign(prisma: PrismaClient, campaignId: string, use
       outgoing.set(receiver.id, { id: randomUUID(), channelCid: conversation.channel.cid, text });
     }
     const messages = [...outgoing.values()];
-    await insertMessages(tx, plan, sender.id, { ids: messages.map((m) => m.id), channelCids: messages.map((m) => m.channelCid), texts: messages.map((m) => m.text) }, null);
+    await insertMessages(tx, plan, sender.id, { idPrefix: '', ids: messages.map((m) => m.id), channelCids: messages.map((m) => m.channelCid), texts: messages.map((m) => m.text) }, null);
 
     return userIds.map((userId): TestSendResult => {
       if (userId === sender.id) return failed(userId, 'The sender is never sent its own campaign');

@@ -44,21 +44,26 @@ interface ClaimedRecipient extends Omit<TemplatePerson, 'id' | 'role'> {
 
 type Status = 'SENT' | 'ERRORED' | 'SKIPPED';
 
-/** What a batch writes, as the columns of its last statement (no object per recipient). */
+/**
+ * What a batch writes, as the columns of its last statement (no object per recipient). A
+ * SENT recipient's message id is campaignMessageId of its id, in SQL (`messages.idPrefix`).
+ */
 class Outcomes {
   readonly ids: string[] = [];
   readonly statuses: Status[] = [];
-  readonly messageIds: (string | null)[] = [];
   readonly errors: (string | null)[] = [];
-  readonly messages: OutgoingMessages = { ids: [], channelCids: [], texts: [] };
+  readonly messages: OutgoingMessages;
   sent = 0;
   errored = 0;
   skipped = 0;
 
-  add(id: string, status: Status, messageId: string | null, error: string | null): void {
+  constructor(campaignId: string) {
+    this.messages = { idPrefix: campaignMessageId(campaignId, ''), ids: [], channelCids: [], texts: [] };
+  }
+
+  add(id: string, status: Status, error: string | null): void {
     this.ids.push(id);
     this.statuses.push(status);
-    this.messageIds.push(messageId);
     this.errors.push(error);
     if (status === 'SENT') this.sent += 1;
     else if (status === 'ERRORED') this.errored += 1;
@@ -113,7 +118,7 @@ async function claim(db: Db, campaignId: string, senderId: string, size: number,
 const receiverOf = (r: ClaimedRecipient): TemplatePerson | null => (r.role === null ? null : (r as TemplatePerson));
 
 function decide(plan: DeliveryPlan, sender: TemplatePerson, claimed: readonly ClaimedRecipient[], users: OpenedConversations, channels: OpenedConversations): Outcomes {
-  const outcomes = new Outcomes();
+  const outcomes = new Outcomes(plan.campaignId);
   const { messages } = outcomes;
   for (const r of claimed) {
     const receiver = receiverOf(r);
@@ -123,19 +128,18 @@ function decide(plan: DeliveryPlan, sender: TemplatePerson, claimed: readonly Cl
       : r.id !== null && receiver === null ? 'The user was deleted'
       : null;
     if (skip !== null) {
-      outcomes.add(r.recipient_id, 'SKIPPED', null, skip);
+      outcomes.add(r.recipient_id, 'SKIPPED', skip);
       continue;
     }
     const conversation = r.id !== null ? users.byKey.get(r.id)! : channels.byKey.get(r.channel_cid!)!;
     if (!conversation.ok) {
-      outcomes.add(r.recipient_id, 'ERRORED', null, conversation.error);
+      outcomes.add(r.recipient_id, 'ERRORED', conversation.error);
       continue;
     }
-    const id = campaignMessageId(plan.campaignId, r.recipient_id);
-    messages.ids.push(id);
+    messages.ids.push(r.recipient_id);
     messages.channelCids.push(conversation.channel.cid);
     messages.texts.push(renderMessage(plan, sender, conversation, receiver));
-    outcomes.add(r.recipient_id, 'SENT', id, null);
+    outcomes.add(r.recipient_id, 'SENT', null);
   }
   return outcomes;
 }
@@ -157,10 +161,10 @@ async function finish(db: Db, plan: DeliveryPlan, senderId: string, outcomes: Ou
   const rows = await db.$queryRaw<{ moved: number }[]>`
     WITH ${messages.ids.length ? Prisma.sql`sent AS (${insertMessagesSql(plan, senderId, messages, plan.campaignId)}),` : Prisma.empty}
     marked AS (
-      UPDATE recipients r SET status = o.status::recipient_status, message_id = o.message_id, error = o.error,
+      UPDATE recipients r SET status = o.status::recipient_status, error = o.error,
+        message_id = CASE WHEN o.status = 'SENT' THEN ${messages.idPrefix}::text || o.id END,
         sent_at = CASE WHEN o.status = 'SENT' THEN ${sentAt}::timestamptz END, attempts = r.attempts + 1, updated_at = now()
-      FROM unnest(${textArray(outcomes.ids)}::text[], ${textArray(outcomes.statuses)}::text[],
-        ${textArray(outcomes.messageIds)}::text[], ${textArray(outcomes.errors)}::text[]) AS o(id, status, message_id, error)
+      FROM unnest(${textArray(outcomes.ids)}::text[], ${textArray(outcomes.statuses)}::text[], ${textArray(outcomes.errors)}::text[]) AS o(id, status, error)
       WHERE r.id = o.id),
     counted AS (
       UPDATE campaigns SET messages_sent = messages_sent + ${outcomes.sent},

@@ -87,8 +87,6 @@ async function readChannels(db: Db, cids: readonly string[]): Promise<Map<string
  */
 async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, receiversOf: ReadonlyMap<string, readonly string[]>, others: readonly string[]): Promise<number> {
   const cids = [...receiversOf.keys()].sort();
-  const prefix = plan.channel.type.length + 1;
-  const ids: string[] = [];
   const counts: number[] = [];
   const memberCids: string[] = [];
   const memberIds: string[] = [];
@@ -98,14 +96,13 @@ async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, rece
     for (const userId of receivers) memberIds.push(userId);
     for (const userId of others) if (!receivers.includes(userId)) memberIds.push(userId);
     for (let i = before; i < memberIds.length; i += 1) memberCids.push(cid);
-    ids.push(cid.slice(prefix));
     counts.push(memberIds.length - before);
   }
   const rows = await db.$queryRaw<{ created: number }[]>`
     WITH created AS (
       INSERT INTO channels (cid, type, id, created_by_id, custom, member_count)
-      SELECT w.cid, ${plan.channel.type}, w.id, ${senderId}, ${JSON.stringify(plan.channel.custom)}::jsonb, w.n
-      FROM unnest(${textArray(cids)}::text[], ${textArray(ids)}::text[], ${textArray(counts)}::int[]) WITH ORDINALITY AS w(cid, id, n, i)
+      SELECT w.cid, ${plan.channel.type}, substr(w.cid, ${plan.channel.type.length + 2}::int), ${senderId}, ${JSON.stringify(plan.channel.custom)}::jsonb, w.n
+      FROM unnest(${textArray(cids)}::text[], ${textArray(counts)}::int[]) WITH ORDINALITY AS w(cid, n, i)
       ORDER BY w.i
       ON CONFLICT (cid) DO NOTHING RETURNING cid),
     joined AS (

@@ -9,8 +9,13 @@ import type { Conversation } from './conversations.js';
 import { textArray } from './db.js';
 import type { Db, DeliveryPlan } from './plan.js';
 
-/** Messages to insert, as columns: the i-th message is (ids[i], channelCids[i], texts[i]). */
+/**
+ * Messages to insert, as columns: the i-th message is (idPrefix + ids[i], channelCids[i],
+ * texts[i]). A delivery batch's ids are its recipients' ids after the campaign's prefix
+ * (campaignMessageId), so they go to PostgreSQL once, in the recipients' column.
+ */
 export interface OutgoingMessages {
+  idPrefix: string;
   ids: string[];
   channelCids: string[];
   texts: string[];
@@ -34,7 +39,7 @@ export function renderMessage(
 export function insertMessagesSql(plan: DeliveryPlan, senderId: string, messages: OutgoingMessages, campaignId: string | null): Prisma.Sql {
   return Prisma.sql`
     INSERT INTO messages (id, channel_cid, user_id, text, attachments, custom, campaign_id)
-    SELECT m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
+    SELECT ${messages.idPrefix}::text || m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
       ${JSON.stringify(plan.custom)}::jsonb, ${campaignId}
     FROM unnest(${textArray(messages.ids)}::text[], ${textArray(messages.channelCids)}::text[],
       ${textArray(messages.texts)}::text[]) AS m(id, cid, text)
