@@ -99,7 +99,7 @@ export function campaignMessageId(campaignId: string, recipientId: string): stri
  * claim would walk past every row already SENT (the planner picks the primary key for
  * `ORDER BY id`, filtering on status), which makes a campaign quadratic in its size.
  * SKIP LOCKED lets concurrent lanes take disjoint batches instead of queueing behind each
- * other. The receivers' template data comes along (a deleted user joins as null).
+ * other. The receivers' template data come along as plain columns (null for a deleted user).
  */
 async function claim(db: Db, campaignId: string, senderId: string, size: number, after: string | null): Promise<ClaimedRecipient[]> {
   const rows = await db.$queryRaw<ClaimedRecipient[]>`
