@@ -22,7 +22,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { TemplatePerson } from '../campaigns/templates.js';
 import { openChannelConversations, openUserConversations, type Conversation, type OpenedConversations } from './conversations.js';
 import { retryTransientConflicts } from '../db/errors.js';
-import { pgDb, textArray, type Db } from './db.js';
+import { pgDb, prepared, textArray, type Db } from './db.js';
 import { insertMessagesSql, renderMessage, type OutgoingMessages } from './messages.js';
 import type { DeliveryPlan } from './plan.js';
 
@@ -158,7 +158,7 @@ function decide(plan: DeliveryPlan, sender: TemplatePerson, claimed: readonly Cl
  */
 async function finish(db: Db, plan: DeliveryPlan, senderId: string, outcomes: Outcomes, channelsCreated: number, sentAt: Date): Promise<boolean> {
   const { messages } = outcomes;
-  const rows = await db.$queryRaw<{ moved: number }[]>`
+  const rows = await db.$queryRaw<{ moved: number }[]>(prepared(Prisma.sql`
     WITH ${messages.ids.length ? Prisma.sql`sent AS (${insertMessagesSql(plan, senderId, messages, plan.campaignId)}),` : Prisma.empty}
     marked AS (
       UPDATE recipients r SET status = o.status::recipient_status, error = o.error,
@@ -174,7 +174,7 @@ async function finish(db: Db, plan: DeliveryPlan, senderId: string, outcomes: Ou
         users_sent = users_sent + ${outcomes.sent}, updated_at = clock_timestamp()
       WHERE id = ${plan.campaignId} AND status = 'IN_PROGRESS'
       RETURNING 1)
-    SELECT count(*)::int AS moved FROM counted`;
+    SELECT count(*)::int AS moved FROM counted`));
   return rows[0]!.moved > 0;
 }
 

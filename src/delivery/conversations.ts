@@ -13,7 +13,8 @@
 import { distinctChannelId } from '../chat/channels.service.js';
 import type { TemplateChannel, TemplatePerson } from '../campaigns/templates.js';
 import { ID_PATTERN } from '../validation.js';
-import { textArray } from './db.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { prepared, textArray } from './db.js';
 import { loadPeople, type Db, type DeliveryPlan } from './plan.js';
 
 /** Where one recipient's message goes, or why it cannot go anywhere. */
@@ -52,7 +53,7 @@ function targetCid(plan: DeliveryPlan, sender: TemplatePerson, receiver: Templat
  */
 async function addMembers(db: Db, cids: readonly string[], userIds: readonly string[]): Promise<void> {
   if (cids.length === 0) return;
-  await db.$executeRaw`
+  await db.$executeRaw(prepared(Prisma.sql`
     WITH added AS (
       INSERT INTO channel_members (channel_cid, user_id)
       SELECT DISTINCT p.cid, p.uid FROM unnest(${textArray(cids)}::text[], ${textArray(userIds)}::text[]) AS p(cid, uid)
@@ -60,7 +61,7 @@ async function addMembers(db: Db, cids: readonly string[], userIds: readonly str
       ON CONFLICT DO NOTHING RETURNING channel_cid)
     UPDATE channels c SET member_count = c.member_count + a.n, updated_at = now()
     FROM (SELECT channel_cid, count(*)::int AS n FROM added GROUP BY channel_cid) a
-    WHERE c.cid = a.channel_cid`;
+    WHERE c.cid = a.channel_cid`));
 }
 
 /** Reads channels back after membership changes, with their members when there are ≤2. */
@@ -98,7 +99,7 @@ async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, rece
     for (let i = before; i < memberIds.length; i += 1) memberCids.push(cid);
     counts.push(memberIds.length - before);
   }
-  const rows = await db.$queryRaw<{ created: number }[]>`
+  const rows = await db.$queryRaw<{ created: number }[]>(prepared(Prisma.sql`
     WITH created AS (
       INSERT INTO channels (cid, type, id, created_by_id, custom, member_count)
       SELECT w.cid, ${plan.channel.type}, substr(w.cid, ${plan.channel.type.length + 2}::int), ${senderId}, ${JSON.stringify(plan.channel.custom)}::jsonb, w.n
@@ -110,7 +111,7 @@ async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, rece
       SELECT m.cid, m.uid FROM unnest(${textArray(memberCids)}::text[], ${textArray(memberIds)}::text[]) AS m(cid, uid)
       JOIN created c ON c.cid = m.cid
       ON CONFLICT DO NOTHING)
-    SELECT count(*)::int AS created FROM created`;
+    SELECT count(*)::int AS created FROM created`));
   return rows[0]!.created;
 }
 
