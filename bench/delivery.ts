@@ -32,7 +32,9 @@
  *                    events shared through Redis (BENCH_REDIS_URL, REDIS_URL or the local one).
  * BENCH_DATABASE_URL or DATABASE_URL: a server URL allowed to CREATE DATABASE (default the
  * local postgres@127.0.0.1:5432). BEACON_DELIVERY_BATCH_SIZE / BEACON_DELIVERY_LANES /
- * BEACON_DELIVERY_RATE are read as Beacon reads them.
+ * BEACON_DELIVERY_RATE are read as Beacon reads them. BENCH_CPU_PROF=dir starts Beacon with
+ * `--cpu-prof --cpu-prof-dir dir`: the `all` (or `api`) process, which the bench stops with
+ * SIGTERM, writes its whole life's V8 CPU profile there (sum it with bench/load/cpu-profile.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -60,6 +62,8 @@ const subscribers = intArg('subscribers', 1, 1);
 const readers = intArg('readers', 0, 0);
 /** 0: one `all` process; N: one `api` process and N `worker` processes. */
 const workers = intArg('workers', 0, 0);
+/** BENCH_CPU_PROF=dir: Beacon runs with --cpu-prof into dir (see the header). */
+const cpuProfileDir = process.env.BENCH_CPU_PROF || null;
 
 const CAMPAIGN = 'bench-campaign';
 const SENDER = 'bench-sender';
@@ -216,7 +220,8 @@ async function startBeacons(url: string): Promise<{ processes: WorkerProcess[]; 
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
   // Events cross processes through Redis: the workers' progress reaches the api's subscribers.
   if (workers > 0) env.REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const start = (name: string, role: string) => startWorker({ databaseUrl: url, name, nodeArgs: npmStartArgs(), env: { ...env, BEACON_ROLE: role } });
+  const nodeArgs = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir, ...npmStartArgs()] : npmStartArgs();
+  const start = (name: string, role: string) => startWorker({ databaseUrl: url, name, nodeArgs, env: { ...env, BEACON_ROLE: role } });
   const processes = workers === 0
     ? [await start('bench', 'all')]
     : await Promise.all([start('bench-api', 'api'), ...Array.from({ length: workers }, (_, i) => start(`bench-worker-${i + 1}`, 'worker'))]);

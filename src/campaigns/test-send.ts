@@ -10,7 +10,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import { checkList } from '../validation.js';
 import { openUserConversations } from '../delivery/conversations.js';
-import { insertMessages, renderMessage, type OutgoingMessage } from '../delivery/messages.js';
+import { insertMessages, renderMessage } from '../delivery/messages.js';
 import { loadDeliveryPlan, loadPeople } from '../delivery/plan.js';
 
 export const MAX_TEST_USERS = 100;
@@ -44,14 +44,15 @@ export async function testCampaign(prisma: PrismaClient, campaignId: string, use
     const receivers = userIds.flatMap((id) => (id !== sender.id && people.has(id) ? [people.get(id)!] : []));
     const { byKey } = await openUserConversations(tx, plan, sender, receivers);
 
-    const outgoing = new Map<string, OutgoingMessage>();
+    const outgoing = new Map<string, { id: string; channelCid: string; text: string }>();
     for (const receiver of receivers) {
       const conversation = byKey.get(receiver.id)!;
       if (!conversation.ok) continue;
       const text = renderMessage(plan, sender, conversation, receiver);
       outgoing.set(receiver.id, { id: randomUUID(), channelCid: conversation.channel.cid, text });
     }
-    await insertMessages(tx, plan, sender.id, [...outgoing.values()], null);
+    const messages = [...outgoing.values()];
+    await insertMessages(tx, plan, sender.id, { idPrefix: '', ids: messages.map((m) => m.id), channelCids: messages.map((m) => m.channelCid), texts: messages.map((m) => m.text) }, null);
 
     return userIds.map((userId): TestSendResult => {
       if (userId === sender.id) return failed(userId, 'The sender is never sent its own campaign');

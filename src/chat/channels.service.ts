@@ -3,7 +3,7 @@
  * identified by its members: its id is derived from the sorted member ids, so finding the
  * 1:1 channel of two users is one primary-key lookup and creating it twice is a no-op.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { CHANNEL_TYPE_PATTERN, ID_PATTERN, checkJsonObject, checkList, checkString } from '../validation.js';
@@ -19,10 +19,23 @@ export interface CreateChannelInput {
   custom?: unknown;
 }
 
-/** The id of the distinct channel of exactly these members (order and repeats do not matter). */
+/** base64url of SHA-256: one call without a Hash object where Node has `crypto.hash` (20.12+). */
+const sha256 = typeof crypto.hash === 'function'
+  ? (text: string) => crypto.hash('sha256', text, 'base64url')
+  : (text: string) => crypto.createHash('sha256').update(text).digest('base64url');
+
+/**
+ * The id of the distinct channel of exactly these members (order and repeats do not matter):
+ * SHA-256 of the sorted distinct ids joined by NUL. Delivery calls it once per 1:1 recipient,
+ * so two members (the common case) skip the Set, the array and the sort.
+ */
 export function distinctChannelId(memberIds: readonly string[]): string {
-  const key = [...new Set(memberIds)].sort().join('\u0000');
-  return `!members-${createHash('sha256').update(key).digest('base64url').slice(0, 32)}`;
+  const a = memberIds[0]!;
+  const b = memberIds[1]!;
+  const key = memberIds.length !== 2 ? [...new Set(memberIds)].sort().join('\u0000')
+    : a === b ? a
+    : a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+  return `!members-${sha256(key).slice(0, 32)}`;
 }
 
 /** `type:id`. */

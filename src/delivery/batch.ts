@@ -20,27 +20,55 @@
 import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import type { TemplatePerson } from '../campaigns/templates.js';
-import { openChannelConversations, openUserConversations, type Conversation } from './conversations.js';
+import { openChannelConversations, openUserConversations, type Conversation, type OpenedConversations } from './conversations.js';
 import { retryTransientConflicts } from '../db/errors.js';
-import { pgDb, type Db } from './db.js';
-import { insertMessagesSql, renderMessage, type OutgoingMessage } from './messages.js';
+import { pgDb, prepared, textArray, type Db } from './db.js';
+import { insertMessagesSql, renderMessage, type OutgoingMessages } from './messages.js';
 import type { DeliveryPlan } from './plan.js';
 
-interface ClaimedRecipient {
-  id: string;
+/**
+ * A claimed recipient. Its receiver's template data are the row itself: `id` (the
+ * recipient's user_id), `name`, `role`, `language`, `custom` of the user — templates read
+ * only those, so no object is built per recipient. `role` (NOT NULL in users) is null for
+ * channel recipients and deleted users.
+ */
+interface ClaimedRecipient extends Omit<TemplatePerson, 'id' | 'role'> {
+  recipient_id: string;
   /** Whether the sender still exists (the same on every row). */
   sender_exists: boolean;
-  user_id: string | null;
+  /** The recipient's user_id. */
+  id: string | null;
   channel_cid: string | null;
-  /** The user's template data; null for channel recipients and deleted users. */
-  person: TemplatePerson | null;
+  role: string | null;
 }
 
-interface Outcome {
-  id: string;
-  status: 'SENT' | 'ERRORED' | 'SKIPPED';
-  messageId: string | null;
-  error: string | null;
+type Status = 'SENT' | 'ERRORED' | 'SKIPPED';
+
+/**
+ * What a batch writes, as the columns of its last statement (no object per recipient). A
+ * SENT recipient's message id is campaignMessageId of its id, in SQL (`messages.idPrefix`).
+ */
+class Outcomes {
+  readonly ids: string[] = [];
+  readonly statuses: Status[] = [];
+  readonly errors: (string | null)[] = [];
+  readonly messages: OutgoingMessages;
+  sent = 0;
+  errored = 0;
+  skipped = 0;
+
+  constructor(campaignId: string) {
+    this.messages = { idPrefix: campaignMessageId(campaignId, ''), ids: [], channelCids: [], texts: [] };
+  }
+
+  add(id: string, status: Status, error: string | null): void {
+    this.ids.push(id);
+    this.statuses.push(status);
+    this.errors.push(error);
+    if (status === 'SENT') this.sent += 1;
+    else if (status === 'ERRORED') this.errored += 1;
+    else this.skipped += 1;
+  }
 }
 
 export interface BatchResult {
@@ -71,7 +99,7 @@ export function campaignMessageId(campaignId: string, recipientId: string): stri
  * claim would walk past every row already SENT (the planner picks the primary key for
  * `ORDER BY id`, filtering on status), which makes a campaign quadratic in its size.
  * SKIP LOCKED lets concurrent lanes take disjoint batches instead of queueing behind each
- * other. The receivers' template data comes along (a deleted user joins as null).
+ * other. The receivers' template data come along as plain columns (null for a deleted user).
  */
 async function claim(db: Db, campaignId: string, senderId: string, size: number, after: string | null): Promise<ClaimedRecipient[]> {
   const rows = await db.$queryRaw<ClaimedRecipient[]>`
@@ -79,46 +107,42 @@ async function claim(db: Db, campaignId: string, senderId: string, size: number,
       SELECT id, user_id, channel_cid FROM recipients
       WHERE campaign_id = ${campaignId} AND status = 'PENDING'${after === null ? Prisma.empty : Prisma.sql` AND id > ${after}`}
       ORDER BY id LIMIT ${size} FOR UPDATE SKIP LOCKED)
-    SELECT c.id, c.user_id, c.channel_cid, EXISTS (SELECT 1 FROM users s WHERE s.id = ${senderId}) AS sender_exists,
-      CASE WHEN u.id IS NULL THEN NULL ELSE json_build_object('id', u.id, 'name', u.name, 'role', u.role, 'language', u.language, 'custom', u.custom) END AS person
+    SELECT c.id AS recipient_id, c.user_id AS id, c.channel_cid, EXISTS (SELECT 1 FROM users s WHERE s.id = ${senderId}) AS sender_exists,
+      u.name, u.role, u.language, u.custom
     FROM claimed c LEFT JOIN users u ON u.id = c.user_id
     ORDER BY c.id`;
   return rows.length === 0 && after !== null ? claim(db, campaignId, senderId, size, null) : rows;
 }
 
-function decide(
-  plan: DeliveryPlan,
-  sender: TemplatePerson,
-  claimed: ClaimedRecipient[],
-  conversations: Map<string, Conversation>,
-): { outcomes: Outcome[]; messages: OutgoingMessage[] } {
-  const outcomes: Outcome[] = [];
-  const messages: OutgoingMessage[] = [];
-  for (const r of claimed) {
-    const key = r.user_id ?? r.channel_cid;
-    const receiver = r.person;
-    const skip =
-      key === null ? 'The user or channel was deleted'
-      : r.user_id === sender.id ? 'The sender is never sent its own campaign'
-      : r.user_id !== null && receiver === null ? 'The user was deleted'
-      : null;
-    if (skip !== null || key === null) {
-      outcomes.push({ id: r.id, status: 'SKIPPED', messageId: null, error: skip });
-      continue;
-    }
-    const conversation = conversations.get(key)!;
-    if (!conversation.ok) {
-      outcomes.push({ id: r.id, status: 'ERRORED', messageId: null, error: conversation.error });
-      continue;
-    }
-    const id = campaignMessageId(plan.campaignId, r.id);
-    messages.push({ id, channelCid: conversation.channel.cid, text: renderMessage(plan, sender, conversation, receiver) });
-    outcomes.push({ id: r.id, status: 'SENT', messageId: id, error: null });
-  }
-  return { outcomes, messages };
-}
+/** The receiver's template data: the row itself (see ClaimedRecipient), or null. */
+const receiverOf = (r: ClaimedRecipient): TemplatePerson | null => (r.role === null ? null : (r as TemplatePerson));
 
-const tally = (outcomes: readonly Outcome[], status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
+function decide(plan: DeliveryPlan, sender: TemplatePerson, claimed: readonly ClaimedRecipient[], users: OpenedConversations, channels: OpenedConversations): Outcomes {
+  const outcomes = new Outcomes(plan.campaignId);
+  const { messages } = outcomes;
+  for (const r of claimed) {
+    const receiver = receiverOf(r);
+    const skip =
+      r.id === null && r.channel_cid === null ? 'The user or channel was deleted'
+      : r.id === sender.id ? 'The sender is never sent its own campaign'
+      : r.id !== null && receiver === null ? 'The user was deleted'
+      : null;
+    if (skip !== null) {
+      outcomes.add(r.recipient_id, 'SKIPPED', skip);
+      continue;
+    }
+    const conversation = r.id !== null ? users.byKey.get(r.id)! : channels.byKey.get(r.channel_cid!)!;
+    if (!conversation.ok) {
+      outcomes.add(r.recipient_id, 'ERRORED', conversation.error);
+      continue;
+    }
+    messages.ids.push(r.recipient_id);
+    messages.channelCids.push(conversation.channel.cid);
+    messages.texts.push(renderMessage(plan, sender, conversation, receiver));
+    outcomes.add(r.recipient_id, 'SENT', null);
+  }
+  return outcomes;
+}
 
 /**
  * The batch's last statement, one round trip: inserts its messages, marks the claimed rows,
@@ -132,25 +156,25 @@ const tally = (outcomes: readonly Outcome[], status: Outcome['status']) => outco
  * (campaign_id, channel_cid) unique key would refuse. A user recipient's channel is its
  * message's channel.
  */
-async function finish(db: Db, plan: DeliveryPlan, senderId: string, messages: OutgoingMessage[], outcomes: Outcome[], channelsCreated: number, sentAt: Date): Promise<boolean> {
-  const count = (status: Outcome['status']) => tally(outcomes, status);
-  const rows = await db.$queryRaw<{ moved: number }[]>`
-    WITH ${messages.length ? Prisma.sql`sent AS (${insertMessagesSql(plan, senderId, messages, plan.campaignId)}),` : Prisma.empty}
+async function finish(db: Db, plan: DeliveryPlan, senderId: string, outcomes: Outcomes, channelsCreated: number, sentAt: Date): Promise<boolean> {
+  const { messages } = outcomes;
+  const rows = await db.$queryRaw<{ moved: number }[]>(prepared(Prisma.sql`
+    WITH ${messages.ids.length ? Prisma.sql`sent AS (${insertMessagesSql(plan, senderId, messages, plan.campaignId)}),` : Prisma.empty}
     marked AS (
-      UPDATE recipients r SET status = o.status::recipient_status, message_id = o.message_id, error = o.error,
+      UPDATE recipients r SET status = o.status::recipient_status, error = o.error,
+        message_id = CASE WHEN o.status = 'SENT' THEN ${messages.idPrefix}::text || o.id END,
         sent_at = CASE WHEN o.status = 'SENT' THEN ${sentAt}::timestamptz END, attempts = r.attempts + 1, updated_at = now()
-      FROM unnest(${outcomes.map((o) => o.id)}::text[], ${outcomes.map((o) => o.status)}::text[],
-        ${outcomes.map((o) => o.messageId)}::text[], ${outcomes.map((o) => o.error)}::text[]) AS o(id, status, message_id, error)
+      FROM unnest(${textArray(outcomes.ids)}::text[], ${textArray(outcomes.statuses)}::text[], ${textArray(outcomes.errors)}::text[]) AS o(id, status, error)
       WHERE r.id = o.id),
     counted AS (
-      UPDATE campaigns SET messages_sent = messages_sent + ${count('SENT')},
-        messages_errored = messages_errored + ${count('ERRORED')},
-        recipients_skipped = recipients_skipped + ${count('SKIPPED')},
+      UPDATE campaigns SET messages_sent = messages_sent + ${outcomes.sent},
+        messages_errored = messages_errored + ${outcomes.errored},
+        recipients_skipped = recipients_skipped + ${outcomes.skipped},
         channels_created = channels_created + ${channelsCreated},
-        users_sent = users_sent + ${count('SENT')}, updated_at = clock_timestamp()
+        users_sent = users_sent + ${outcomes.sent}, updated_at = clock_timestamp()
       WHERE id = ${plan.campaignId} AND status = 'IN_PROGRESS'
       RETURNING 1)
-    SELECT count(*)::int AS moved FROM counted`;
+    SELECT count(*)::int AS moved FROM counted`));
   return rows[0]!.moved > 0;
 }
 
@@ -181,16 +205,19 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
   const claimed = await claim(db, plan.campaignId, sender.id, size, after);
   if (claimed.length === 0) return NOTHING_CLAIMED;
   if (!claimed[0]!.sender_exists) throw new SenderGone();
-  const receivers = claimed.flatMap((r) => (r.person && r.person.id !== sender.id ? [r.person] : []));
-  const cids = claimed.flatMap((r) => (r.user_id === null && r.channel_cid ? [r.channel_cid] : []));
+  const receivers: TemplatePerson[] = [];
+  const cids: string[] = [];
+  for (const r of claimed) {
+    const receiver = receiverOf(r);
+    if (receiver !== null && receiver.id !== sender.id) receivers.push(receiver);
+    else if (r.id === null && r.channel_cid !== null) cids.push(r.channel_cid);
+  }
   const users = await openUserConversations(db, plan, sender, receivers);
   const channels = cids.length ? await openChannelConversations(db, plan, sender, cids) : { byKey: new Map<string, Conversation>(), channelsCreated: 0 };
-  const conversations = new Map([...users.byKey, ...channels.byKey]);
-  const { outcomes, messages } = decide(plan, sender, claimed, conversations);
-  if (!(await finish(db, plan, sender.id, messages, outcomes, users.channelsCreated, sentAt))) throw new CampaignNotRunning();
-  const count = (status: Outcome['status']) => tally(outcomes, status);
-  const lastId = claimed[claimed.length - 1]!.id;
-  return { claimed: claimed.length, sent: count('SENT'), errored: count('ERRORED'), skipped: count('SKIPPED'), committed: true, lastId };
+  const outcomes = decide(plan, sender, claimed, users, channels);
+  if (!(await finish(db, plan, sender.id, outcomes, users.channelsCreated, sentAt))) throw new CampaignNotRunning();
+  const lastId = claimed[claimed.length - 1]!.recipient_id;
+  return { claimed: claimed.length, sent: outcomes.sent, errored: outcomes.errored, skipped: outcomes.skipped, committed: true, lastId };
 }
 
 /**

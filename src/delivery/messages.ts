@@ -6,12 +6,19 @@
 import { Prisma } from '../generated/prisma/client.js';
 import type { TemplatePerson } from '../campaigns/templates.js';
 import type { Conversation } from './conversations.js';
+import { textArray } from './db.js';
 import type { Db, DeliveryPlan } from './plan.js';
 
-export interface OutgoingMessage {
-  id: string;
-  channelCid: string;
-  text: string;
+/**
+ * Messages to insert, as columns: the i-th message is (idPrefix + ids[i], channelCids[i],
+ * texts[i]). A delivery batch's ids are its recipients' ids after the campaign's prefix
+ * (campaignMessageId), so they go to PostgreSQL once, in the recipients' column.
+ */
+export interface OutgoingMessages {
+  idPrefix: string;
+  ids: string[];
+  channelCids: string[];
+  texts: string[];
 }
 
 /** Renders the message for one open conversation; `receiver` is dropped outside 1:1 ones. */
@@ -29,13 +36,13 @@ export function renderMessage(
  * null for test sends (they are not campaign deliveries). A statement of its own, or a
  * data-modifying CTE of a larger one (a delivery batch's last statement).
  */
-export function insertMessagesSql(plan: DeliveryPlan, senderId: string, messages: readonly OutgoingMessage[], campaignId: string | null): Prisma.Sql {
+export function insertMessagesSql(plan: DeliveryPlan, senderId: string, messages: OutgoingMessages, campaignId: string | null): Prisma.Sql {
   return Prisma.sql`
     INSERT INTO messages (id, channel_cid, user_id, text, attachments, custom, campaign_id)
-    SELECT m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
+    SELECT ${messages.idPrefix}::text || m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
       ${JSON.stringify(plan.custom)}::jsonb, ${campaignId}
-    FROM unnest(${messages.map((m) => m.id)}::text[], ${messages.map((m) => m.channelCid)}::text[],
-      ${messages.map((m) => m.text)}::text[]) AS m(id, cid, text)
+    FROM unnest(${textArray(messages.ids)}::text[], ${textArray(messages.channelCids)}::text[],
+      ${textArray(messages.texts)}::text[]) AS m(id, cid, text)
     ON CONFLICT (id) DO NOTHING`;
 }
 
@@ -44,9 +51,9 @@ export async function insertMessages(
   db: Db,
   plan: DeliveryPlan,
   senderId: string,
-  messages: readonly OutgoingMessage[],
+  messages: OutgoingMessages,
   campaignId: string | null,
 ): Promise<number> {
-  if (messages.length === 0) return 0;
+  if (messages.ids.length === 0) return 0;
   return db.$executeRaw(insertMessagesSql(plan, senderId, messages, campaignId));
 }
