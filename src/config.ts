@@ -60,6 +60,11 @@ export interface Config {
    * second): the rest wait, leaving CPU to the requests (src/delivery/priority.ts).
    */
   deliveryBusyBatches: number;
+  /**
+   * How long an answered read serves identical requests while several clients poll it, in
+   * ms (0 = only reads in flight are shared; src/graphql/single-flight.ts).
+   */
+  readReuseMs: number;
   /** This process's name in the job table (`last_modified_by`); default `<host>:<pid>`. */
   workerName: string;
   /** How often a worker polls for due jobs, in ms. */
@@ -145,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryLanes,
     deliveryConcurrency: integer(env, 'BEACON_DELIVERY_CONCURRENCY', Math.max(2, deliveryLanes), 1, 64),
     deliveryBusyBatches: integer(env, 'BEACON_DELIVERY_BUSY_BATCHES', 2, 1, 64),
+    readReuseMs: integer(env, 'BEACON_READ_REUSE_MS', 250, 0, 60_000),
     workerName: optional(env, 'BEACON_WORKER_NAME') ?? `${hostname()}:${process.pid}`,
     jobPollMs: integer(env, 'BEACON_JOB_POLL_MS', 1000, 50, 60_000),
     jobLockMs: integer(env, 'BEACON_JOB_LOCK_MS', 60_000, 1000, 3_600_000),

@@ -1,6 +1,7 @@
 /**
- * Identical reads in flight at once run once (src/graphql/single-flight.ts), and never hand a
- * request a result read before a write this process completed. A lock on `segments` holds a
+ * Identical reads in flight at once run once (src/graphql/single-flight.ts), a read several
+ * clients poll is answered again for BEACON_READ_REUSE_MS, and neither ever hands a request
+ * a result read before a write this process completed. A lock on `segments` holds a
  * campaign read between its campaign row and its segments, so what is in flight is known.
  */
 import pg from 'pg';
@@ -12,7 +13,8 @@ import { CampaignUpdatedDocument } from './generated/graphql.js';
 let t: TestApp;
 beforeAll(async () => {
   // No statement timeout: the reads held by a test's lock must wait for as long as it takes.
-  t = await startTestApp({ logs: 'debug', recordQueries: true, env: { BEACON_QUERY_TIMEOUT_MS: '0' } });
+  // A reuse window far longer than any test: only a write, never its end, makes a kept answer too old.
+  t = await startTestApp({ logs: 'debug', recordQueries: true, env: { BEACON_QUERY_TIMEOUT_MS: '0', BEACON_READ_REUSE_MS: '60000' } });
 });
 afterAll(() => t?.close());
 
@@ -140,5 +142,39 @@ describe('identical reads in flight', () => {
     }
     // The second ran on its own once the first had failed.
     expect(queries.filter((q) => /FROM "public"\."segments"/.test(q))).toHaveLength(2);
+  });
+});
+
+describe('answers reused while several clients poll a read', () => {
+  const rename = (id: string, name: string) => t.app.db.prisma.$executeRaw`UPDATE campaigns SET name = ${name} WHERE id = ${id}`;
+
+  test('a lone client’s read runs again; once identical reads overlapped, the answer serves them until a write', async () => {
+    const id = await newCampaign();
+    const other = await newCampaign();
+    // One client reading: every read runs (a change made outside the process shows at once).
+    await rename(id, 'Lone');
+    expect((await t.raw(READ, { id })).data.campaign.name).toBe('Lone');
+    // Several clients: three requests join one in flight.
+    const lock = await lockSegments();
+    const first = t.raw(READ, { id });
+    await lock.blocked(1);
+    const before = joined();
+    const others = [t.raw(READ, { id }), t.raw(READ, { id }), t.raw(READ, { id })];
+    await until(() => joined() === before + 3);
+    await lock.release();
+    for (const response of await Promise.all([first, ...others])) expect(response.data.campaign.name).toBe('Lone');
+    // Its answer now serves identical requests: a change outside the process is not read yet.
+    await rename(id, 'Outside');
+    const { result: reused, queries } = await t.queriesDuring(() => t.raw(READ, { id }));
+    expect(reused.data.campaign.name).toBe('Lone');
+    expect(queries).toEqual([]);
+    expect(joined()).toBe(before + 4);
+    // Other variables are another read.
+    expect((await t.raw(READ, { id: other })).data.campaign.name).toBe('Before');
+    // A mutation this process completed (of any campaign): no answer read before it is reused.
+    const renamed = await t.raw(`mutation ($id: ID!) { updateCampaign(id: $id, input: { name: "After" }) { __typename } }`, { id: other });
+    expect(renamed.data).toEqual({ updateCampaign: { __typename: 'UpdateCampaignPayload' } });
+    expect((await t.raw(READ, { id })).data.campaign.name).toBe('Outside');
+    expect(joined()).toBe(before + 4);
   });
 });

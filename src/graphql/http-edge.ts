@@ -58,6 +58,8 @@ export interface HttpEdgeOptions {
   /** Whether the database answers (GET /healthz). */
   ping: () => Promise<boolean>;
   logger: Logger;
+  /** How long an answered read serves identical requests while several clients poll it (single-flight.ts). */
+  readReuseMs: number;
   /** Answers a GET/HEAD outside /graphql and /healthz when it has a file for it (the dashboard); false to pass it on. */
   serveFiles?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
@@ -177,7 +179,7 @@ const acceptsEventStream = (req: IncomingMessage) => /text\/event-stream/i.test(
  */
 export function createHttpHandler(options: HttpEdgeOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { yoga, apiSecret } = options;
-  const singleFlight = createSingleFlight(() => options.logger.debug('read joined an identical one in flight'));
+  const singleFlight = createSingleFlight(() => options.logger.debug('read joined an identical one in flight'), options.readReuseMs);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/healthz') {

@@ -68,7 +68,7 @@ export async function startApiServer(
     }),
   });
 
-  const handler = createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger, serveFiles: dashboard.serveFiles });
+  const handler = createHttpHandler({ yoga, apiSecret, maxBodyBytes: shared.config.maxBodyBytes, ping: () => shared.db.ping(), logger: shared.logger, readReuseMs: shared.config.readReuseMs, serveFiles: dashboard.serveFiles });
   const httpServer: Server = createServer(handler).on('checkContinue', handler);
   const wsServer = startWsServer(httpServer, yoga, apiSecret, shared.logger, dashboard.upgrade);
 
