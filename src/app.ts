@@ -18,6 +18,7 @@ import { liveCampaignSource } from './campaigns/live.js';
 import type { CampaignEvents } from './events/campaign-events.js';
 import { startScheduler, type Scheduler } from './delivery/scheduler.js';
 import { deliveryHooks } from './delivery/hooks.js';
+import { audienceGrew } from './delivery/audience-signal.js';
 
 export interface App {
   config: Config;
@@ -56,7 +57,9 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   // Event services (pub/sub, campaign events) start before and stop after the API; live
   // reads are API work, so they go through the API's client (statement timeout).
   // A change the hub hears of is a write that coalesced reads must not predate (single-flight.ts).
-  const eventServices = await startEventServices(config, logger, liveCampaignSource(db.apiPrisma, markWrite)).catch(async (error: unknown) => {
+  // A worker's lanes waiting for more audience are woken by the chunks other processes write (audience-signal.ts).
+  const audienceWritten = config.role === 'api' ? undefined : audienceGrew;
+  const eventServices = await startEventServices(config, logger, liveCampaignSource(db.apiPrisma, markWrite), audienceWritten).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });

@@ -5,7 +5,10 @@
  * finish together instead of one lane delivering a last full batch alone.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { audienceGrew, nextAudienceChunk } from '../src/delivery/audience-signal.js';
+import { startEventServices } from '../src/events/services.js';
+import { createLogger } from '../src/logger.js';
 import { MIN_TAIL_BATCH, laneBatchSize } from '../src/delivery/engine.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { startCampaign } from './helpers/delivery.js';
@@ -39,6 +42,37 @@ describe('audience signal', () => {
     controller.abort();
     expect(await other).toBe(false);
     expect(await nextAudienceChunk('lanes-a', 600_000, controller.signal)).toBe(false);
+  });
+});
+
+describe('audience chunks of other processes', () => {
+  test('a worker hears each campaign change another process publishes over Redis, and wakes that campaign’s waiting lanes', async () => {
+    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', BEACON_ROLE: 'worker' });
+    const logger = createLogger('silent');
+    // Workers read no campaigns for subscribers: the source is never asked.
+    const unread = { read: async () => [], changedSince: async () => [] };
+    const writer = await startEventServices(config, logger, unread);
+    const heard: string[] = [];
+    const worker = await startEventServices(config, logger, unread, (campaignId) => {
+      heard.push(campaignId);
+      audienceGrew(campaignId);
+    });
+    try {
+      const campaignId = `lanes-remote-${process.pid}`;
+      const controller = new AbortController();
+      // Far beyond the test's timeout: only the event can end this wait in time.
+      const waiting = nextAudienceChunk(campaignId, 600_000, controller.signal);
+      // The subscribe connection may still be joining the channel: publish until heard.
+      for (let i = 0; i < 100 && !heard.includes(campaignId); i += 1) {
+        writer.events.campaignChanged(campaignId, 'IN_PROGRESS');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await waiting).toBe(true);
+      expect(heard).toContain(campaignId);
+    } finally {
+      await worker.close();
+      await writer.close();
+    }
   });
 });
 

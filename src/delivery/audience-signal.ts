@@ -4,7 +4,9 @@
  * the next chunk: without this it slept a fixed IDLE_LOOK_MS (250 ms) each time it caught up
  * with the start job, and at 100,000 recipients with four lanes it caught up a few times per
  * second (the start job gets a fifth of the machine beside four lanes). Chunks written by
- * another process are not signalled here: the lane's timeout still finds them.
+ * another process's start job reach a worker as that campaign's change events (app.ts wires
+ * the event services to audienceGrew), within the publisher's coalescing window; without
+ * them (Redis down) the lane's timeout still finds the chunk.
  */
 
 const waiting = new Map<string, Set<() => void>>();
