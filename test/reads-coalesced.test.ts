@@ -63,19 +63,22 @@ async function until(check: () => boolean) {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+/** READ of `id`, held by a lock on segments while three identical requests join it; all four responses. */
+async function threeJoinOne(id: string) {
+  const lock = await lockSegments();
+  const first = t.raw(READ, { id });
+  await lock.blocked(1);
+  const before = joined();
+  const others = [t.raw(READ, { id }), t.raw(READ, { id }), t.raw(READ, { id })];
+  await until(() => joined() === before + 3);
+  await lock.release();
+  return Promise.all([first, ...others]);
+}
+
 describe('identical reads in flight', () => {
   test('run once: requests arriving while the first runs get its result', async () => {
     const id = await newCampaign();
-    const lock = await lockSegments();
-    const { result, queries } = await t.queriesDuring(async () => {
-      const first = t.raw(READ, { id });
-      await lock.blocked(1);
-      const before = joined();
-      const others = [t.raw(READ, { id }), t.raw(READ, { id }), t.raw(READ, { id })];
-      await until(() => joined() === before + 3);
-      await lock.release();
-      return Promise.all([first, ...others]);
-    });
+    const { result, queries } = await t.queriesDuring(() => threeJoinOne(id));
     for (const response of result) expect(response).toEqual({ data: { campaign: { id, name: 'Before', segments: [{ id: `${id}-segment`, name: 'Everyone' }] } } });
     // One campaign read, one of its segment links, one of the segments: the first request's.
     expect(queries.filter((q) => /FROM "public"\."campaigns"/.test(q))).toHaveLength(1);
@@ -155,14 +158,8 @@ describe('answers reused while several clients poll a read', () => {
     await rename(id, 'Lone');
     expect((await t.raw(READ, { id })).data.campaign.name).toBe('Lone');
     // Several clients: three requests join one in flight.
-    const lock = await lockSegments();
-    const first = t.raw(READ, { id });
-    await lock.blocked(1);
     const before = joined();
-    const others = [t.raw(READ, { id }), t.raw(READ, { id }), t.raw(READ, { id })];
-    await until(() => joined() === before + 3);
-    await lock.release();
-    for (const response of await Promise.all([first, ...others])) expect(response.data.campaign.name).toBe('Lone');
+    for (const response of await threeJoinOne(id)) expect(response.data.campaign.name).toBe('Lone');
     // Its answer now serves identical requests: a change outside the process is not read yet.
     await rename(id, 'Outside');
     const { result: reused, queries } = await t.queriesDuring(() => t.raw(READ, { id }));
