@@ -176,13 +176,20 @@ export async function openUserConversations(
       });
       continue;
     }
-    const members = state.smallMembers;
-    // Personal only in a channel that is this receiver's alone, now and later (perRecipient).
-    const oneToOne =
-      plan.channel.perRecipient && members !== null && members.includes(receiverId) && members.every((m) => m === receiverId || m === sender.id);
+    const oneToOne = state.smallMembers !== null && personal(plan, receiverId, sender.id, state.smallMembers);
     byKey.set(receiverId, { ok: true, channel: state.channel, oneToOne });
   }
   return { byKey, channelsCreated };
+}
+
+/**
+ * Whether `receiverId`'s conversation is personal (user.* renders): only with perRecipient,
+ * in a channel that is the receiver's alone, now and later — its members (`members`, and
+ * `more` when given in two lists) are the receiver and at most the sender.
+ */
+function personal(plan: DeliveryPlan, receiverId: string, senderId: string, members: readonly string[], more: readonly string[] = []): boolean {
+  const mine = (m: string) => m === receiverId || m === senderId;
+  return plan.channel.perRecipient && (members.includes(receiverId) || more.includes(receiverId)) && members.every(mine) && more.every(mine);
 }
 
 /**
@@ -197,11 +204,9 @@ function openCreated(
   receiversOf: ReadonlyMap<string, readonly string[]>,
   others: readonly string[],
 ): void {
-  const { type, custom, perRecipient } = plan.channel;
+  const { type, custom } = plan.channel;
   for (const [cid, receivers] of receiversOf) {
-    const receiverId = receivers[0]!;
-    let oneToOne = perRecipient && receivers.length === 1;
-    for (const m of others) oneToOne &&= m === sender.id || m === receiverId;
+    const oneToOne = personal(plan, receivers[0]!, sender.id, receivers, others);
     const conversation: Conversation = { ok: true, channel: { id: cid.slice(type.length + 1), type, cid, custom }, oneToOne };
     for (const id of receivers) byKey.set(id, conversation);
   }
