@@ -81,7 +81,9 @@ async function readChannels(db: Db, cids: readonly string[]): Promise<Map<string
  * `others` (the template members and the sender) as members, in one statement, unless a
  * channel of that cid exists: each gets a member_count equal to its number of members, known
  * here, so the statement only writes (sorted inserts, so concurrent workers lock in one
- * order). Returns how many it created: when that is all of them, the caller knows their
+ * order). The members go only into channels this statement created, which had none, and
+ * each (channel, member) pair is listed once: a plain INSERT, without ON CONFLICT's
+ * speculative insertion (a probe and a confirmation record more per row). Returns how many it created: when that is all of them, the caller knows their
  * state without reading it back. Receivers, the sender and the template members (looked up in
  * this batch) could be deleted right now: then the foreign key fails the batch and the next
  * attempt leaves them out.
@@ -109,8 +111,7 @@ async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, rece
     joined AS (
       INSERT INTO channel_members (channel_cid, user_id)
       SELECT m.cid, m.uid FROM unnest(${textArray(memberCids)}::text[], ${textArray(memberIds)}::text[]) AS m(cid, uid)
-      JOIN created c ON c.cid = m.cid
-      ON CONFLICT DO NOTHING)
+      JOIN created c ON c.cid = m.cid)
     SELECT count(*)::int AS created FROM created`));
   return rows[0]!.created;
 }

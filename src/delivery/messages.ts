@@ -1,7 +1,11 @@
 /**
  * Renders and writes campaign messages in one statement per batch. Message ids are given
- * by the caller: delivery derives them from campaign × recipient, so re-running a batch
- * inserts nothing twice (ON CONFLICT DO NOTHING).
+ * by the caller and are new: delivery derives them from campaign × recipient, and writes a
+ * recipient's message in the transaction that marks it SENT (a batch that ran before either
+ * committed both or nothing, and a SENT recipient is never claimed again); test sends draw
+ * random UUIDs; no API takes a message id from a client. So the INSERT has no ON CONFLICT
+ * clause, whose speculative insertion costs a probe and a confirmation record per row: a
+ * duplicate would be a bug, and fails its batch (unique_violation) instead of hiding.
  */
 import { Prisma } from '../generated/prisma/client.js';
 import type { TemplatePerson } from '../campaigns/templates.js';
@@ -32,7 +36,7 @@ export function renderMessage(
 }
 
 /**
- * The INSERT of messages sent by the plan's sender (ON CONFLICT DO NOTHING); `campaignId` is
+ * The INSERT of messages sent by the plan's sender (new ids, see above); `campaignId` is
  * null for test sends (they are not campaign deliveries). A statement of its own, or a
  * data-modifying CTE of a larger one (a delivery batch's last statement).
  */
@@ -42,11 +46,10 @@ export function insertMessagesSql(plan: DeliveryPlan, senderId: string, messages
     SELECT ${messages.idPrefix}::text || m.id, m.cid, ${senderId}, m.text, ${JSON.stringify(plan.attachments)}::jsonb,
       ${JSON.stringify(plan.custom)}::jsonb, ${campaignId}
     FROM unnest(${textArray(messages.ids)}::text[], ${textArray(messages.channelCids)}::text[],
-      ${textArray(messages.texts)}::text[]) AS m(id, cid, text)
-    ON CONFLICT (id) DO NOTHING`;
+      ${textArray(messages.texts)}::text[]) AS m(id, cid, text)`;
 }
 
-/** Inserts messages (see insertMessagesSql); returns how many were new (a re-run batch inserts none). */
+/** Inserts messages (see insertMessagesSql); returns how many it inserted. */
 export async function insertMessages(
   db: Db,
   plan: DeliveryPlan,
