@@ -51,7 +51,7 @@ import { closeWatchers, completedLags, openWatchers } from './load/watchers.js';
 import { startReadersProcess } from './load/readers-process.js';
 import { adminUrl, intArg } from './load/args.js';
 import { TICKS_PER_SECOND, processTicks } from './load/proc.js';
-import { deliveryTableSizes, serverCpu, walCounter } from './load/database-figures.js';
+import { deliveryTableSizes, recipientUpdates, serverCpu, walCounter } from './load/database-figures.js';
 
 const usersArg = process.argv.indexOf('--users');
 const users = usersArg === -1 ? 100_000 : Number(process.argv[usersArg + 1]);
@@ -270,8 +270,10 @@ async function endToEnd(url: string) {
     const vmHwm = processes.map((p) => procStatusBytes(p.pid, 'VmHWM'));
     const nodeTicksAfter = nodeTicksOf();
     const serverCpuSeconds = await server.stop();
-    const walBytes = await wal.stop();
+    const work = await wal.stop();
+    const walBytes = work.walBytes;
     const sizes = await deliveryTableSizes(url, users);
+    const updates = await recipientUpdates(url);
     const feed = watchers[0]!.seen;
     await closeWatchers(watchers);
     // The api process logs its live-events hub's reads as it stops.
@@ -285,8 +287,8 @@ async function endToEnd(url: string) {
         `SELECT (SELECT messages_sent FROM campaigns WHERE id = $1) AS sent,
                 (SELECT started_at FROM campaigns WHERE id = $1) AS started,
                 (SELECT materialized_at FROM campaigns WHERE id = $1) AS materialized,
-                (SELECT min(sent_at) FROM recipients WHERE campaign_id = $1 AND sent_at IS NOT NULL) AS "firstBatch",
-                (SELECT max(sent_at) FROM recipients WHERE campaign_id = $1 AND sent_at IS NOT NULL) AS "lastBatch",
+                (SELECT min(sent_at) FROM campaign_sends WHERE campaign_id = $1) AS "firstBatch",
+                (SELECT max(sent_at) FROM campaign_sends WHERE campaign_id = $1) AS "lastBatch",
                 (SELECT count(*)::int FROM recipients WHERE campaign_id = $1 AND status = 'SENT') AS recipients,
                 (SELECT count(*)::int FROM messages WHERE campaign_id = $1) AS messages,
                 (SELECT count(*)::int FROM channels) AS channels,
@@ -369,7 +371,16 @@ async function endToEnd(url: string) {
        * server's: other databases' writes count too), and the delivery tables' size
        * (heap, indexes, TOAST) after the run.
        */
-      database: { walMb: mb(walBytes), walBytesPerRecipient: Math.round(walBytes / users), tableMb: sizes.mb, bytesPerRecipient: sizes.bytesPerRecipient },
+      database: {
+        walMb: mb(walBytes),
+        walBytesPerRecipient: Math.round(walBytes / users),
+        blocksReadPerRecipient: round(work.blocksRead / users, 2),
+        blocksHitPerRecipient: round(work.blocksHit / users, 1),
+        backendWritesPerRecipient: round(work.buffersWrittenByBackends / users, 2),
+        recipientUpdatesHot: `${updates.hot} of ${updates.updates}`,
+        tableMb: sizes.mb,
+        bytesPerRecipient: sizes.bytesPerRecipient,
+      },
     };
   } finally {
     await Promise.all(processes.map((p) => p.kill()));
@@ -416,7 +427,7 @@ try {
       `${run.recipientsPerSecond.toLocaleString('en')}/s end to end, floor ${floorPerSecond.toLocaleString('en')}/s (ratio ${ratio}), ` +
       `peak RSS ${run.rssMb.peak} MB, COMPLETED seen ${run.events.completedLagMs} ms after commit, progress every ${run.events.meanGapMs} ms, ` +
       `first progress ${run.events.firstProgressMs} ms (first sent ${run.events.firstSentMs} ms) after startCampaign; ` +
-      `server CPU ${run.cpuSeconds.server} s, Beacon ${run.cpuSeconds.beacon} s, WAL ${run.database.walMb} MB (${run.database.walBytesPerRecipient} B/recipient)`,
+      `server CPU ${run.cpuSeconds.server} s, Beacon ${run.cpuSeconds.beacon} s, WAL ${run.database.walMb} MB (${run.database.walBytesPerRecipient} B/recipient), ${run.database.blocksReadPerRecipient} blocks read and ${run.database.backendWritesPerRecipient} written by backends per recipient`,
   );
   console.log(
     `${run.processes.join(' + ')}; ${subscribers.toLocaleString('en')} subscriber(s): COMPLETED p99 ${run.subscribers.completedLagMs.p99} ms, ` +

@@ -18,13 +18,36 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, para
   }
 }
 
-/** Starts counting WAL; `stop()` returns the bytes written since. */
-export async function walCounter(url: string): Promise<{ stop(): Promise<number> }> {
-  const [start] = await query<{ lsn: string }>(url, 'SELECT pg_current_wal_lsn()::text AS lsn');
+/** What the server did between `walCounter()` and `stop()`: WAL bytes, and buffer traffic. */
+export interface ServerWork {
+  walBytes: number;
+  /** Blocks the database's backends found in shared_buffers, and read from the OS (misses). */
+  blocksHit: number;
+  blocksRead: number;
+  /** Dirty buffers the backends had to write out themselves to make room (server-wide). */
+  buffersWrittenByBackends: number;
+}
+
+const SERVER_WORK_SQL = `SELECT pg_current_wal_lsn()::text AS lsn,
+  (SELECT blks_hit FROM pg_stat_database WHERE datname = current_database())::text AS hit,
+  (SELECT blks_read FROM pg_stat_database WHERE datname = current_database())::text AS read,
+  (SELECT buffers_backend FROM pg_stat_bgwriter)::text AS backend`;
+
+/**
+ * Starts counting WAL and buffer traffic; `stop()` returns what happened since. The
+ * statistics counters lag by up to a second (backends flush them when idle), so `stop()`
+ * waits that long first. BENCH_WAL_RANGE=1 prints the WAL range for `pg_waldump --stats`.
+ */
+export async function walCounter(url: string): Promise<{ stop(): Promise<ServerWork> }> {
+  type Row = { lsn: string; hit: string; read: string; backend: string };
+  const [start] = await query<Row>(url, SERVER_WORK_SQL);
   return {
     async stop() {
-      const [row] = await query<{ bytes: string }>(url, 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint::text AS bytes', [start!.lsn]);
-      return Number(row!.bytes);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const [end] = await query<Row & { bytes: string }>(url, `SELECT pg_wal_lsn_diff(lsn::pg_lsn, $1::pg_lsn)::bigint::text AS bytes, * FROM (${SERVER_WORK_SQL}) s`, [start!.lsn]);
+      if (process.env.BENCH_WAL_RANGE) console.error(`WAL range ${start!.lsn} ${end!.lsn}`);
+      const delta = (key: 'hit' | 'read' | 'backend') => Number(end![key]) - Number(start![key]);
+      return { walBytes: Number(end!.bytes), blocksHit: delta('hit'), blocksRead: delta('read'), buffersWrittenByBackends: delta('backend') };
     },
   };
 }
@@ -78,4 +101,13 @@ export async function serverCpu(url: string, database: string) {
       return Number((ticks / TICKS_PER_SECOND).toFixed(1));
     },
   };
+}
+
+/** Updates of recipients so far, and how many were HOT (no index entry written). */
+export async function recipientUpdates(url: string): Promise<{ updates: number; hot: number }> {
+  const [row] = await query<{ updates: string; hot: string }>(
+    url,
+    `SELECT n_tup_upd::text AS updates, n_tup_hot_upd::text AS hot FROM pg_stat_user_tables WHERE relname = 'recipients'`,
+  );
+  return { updates: Number(row?.updates ?? 0), hot: Number(row?.hot ?? 0) };
 }

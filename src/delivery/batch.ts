@@ -79,7 +79,7 @@ export interface BatchResult {
   skipped: number;
   /** False when the campaign left IN_PROGRESS meanwhile and the batch was rolled back. */
   committed: boolean;
-  /** The highest recipient id claimed: pass it as `after` to the lane's next batch. */
+  /** The last recipient claimed (in list order): pass it as `after` to the lane's next batch. */
   lastId: string | null;
   /** True when the sender was deleted before the batch began: nothing was written. */
   senderGone?: boolean;
@@ -94,23 +94,27 @@ export function campaignMessageId(campaignId: string, recipientId: string): stri
 }
 
 /**
- * Claims up to `size` PENDING recipients, in id order after `after` (the lane's cursor),
- * wrapping around to the start once when nothing is left after it. Without the cursor each
- * claim would walk past every row already SENT (the planner picks the primary key for
- * `ORDER BY id`, filtering on status), which makes a campaign quadratic in its size.
- * SKIP LOCKED lets concurrent lanes take disjoint batches instead of queueing behind each
- * other. The receivers' template data come along as plain columns (null for a deleted user).
+ * Claims up to `size` PENDING recipients in list order — (created_at, id), the campaign's
+ * (campaign_id, created_at, id) index, the order the audience was written in — after the
+ * recipient `after` (the lane's cursor), wrapping around to the start once when nothing is
+ * left after it. No index knows the status (see schema.prisma: the batch's update stays
+ * HOT), so the walk checks it row by row: without the cursor each claim would walk past
+ * every row already SENT, which makes a campaign quadratic in its size; with it, a lane
+ * walks past the rows the other lanes took meanwhile (SKIP LOCKED lets concurrent lanes
+ * take disjoint batches instead of queueing behind each other). The receivers' template
+ * data come along as plain columns (null for a deleted user).
  */
 async function claim(db: Db, campaignId: string, senderId: string, size: number, after: string | null): Promise<ClaimedRecipient[]> {
+  const cursor = after === null ? Prisma.empty : Prisma.sql` AND (created_at, id) > (SELECT a.created_at, a.id FROM recipients a WHERE a.id = ${after})`;
   const rows = await db.$queryRaw<ClaimedRecipient[]>`
     WITH claimed AS (
-      SELECT id, user_id, channel_cid FROM recipients
-      WHERE campaign_id = ${campaignId} AND status = 'PENDING'${after === null ? Prisma.empty : Prisma.sql` AND id > ${after}`}
-      ORDER BY id LIMIT ${size} FOR UPDATE SKIP LOCKED)
+      SELECT id, user_id, channel_cid, created_at FROM recipients
+      WHERE campaign_id = ${campaignId} AND status = 'PENDING'${cursor}
+      ORDER BY created_at, id LIMIT ${size} FOR UPDATE SKIP LOCKED)
     SELECT c.id AS recipient_id, c.user_id AS id, c.channel_cid, EXISTS (SELECT 1 FROM users s WHERE s.id = ${senderId}) AS sender_exists,
       u.name, u.role, u.language, u.custom
     FROM claimed c LEFT JOIN users u ON u.id = c.user_id
-    ORDER BY c.id`;
+    ORDER BY c.created_at, c.id`;
   return rows.length === 0 && after !== null ? claim(db, campaignId, senderId, size, null) : rows;
 }
 
@@ -145,8 +149,10 @@ function decide(plan: DeliveryPlan, sender: TemplatePerson, claimed: readonly Cl
 }
 
 /**
- * The batch's last statement, one round trip: inserts its messages, marks the claimed rows,
- * and adds to the campaign counters guarded by `status = 'IN_PROGRESS'` (data-modifying CTEs
+ * The batch's last statement, one round trip: inserts its messages, marks the claimed rows
+ * (a HOT update: no index covers the columns it sets; a trigger adds its sends to
+ * campaign_sends, the timeline's), and adds to the campaign counters guarded by
+ * `status = 'IN_PROGRESS'` (data-modifying CTEs
  * all run, in one snapshot). Returns whether the campaign row moved (false: stopped
  * meanwhile, and the caller rolls back). The counter update locks the campaign row only
  * until the commit that follows.

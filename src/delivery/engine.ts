@@ -23,6 +23,7 @@ import { reportTransition, transitionCampaign, type CampaignAction, type Transit
 import type { Logger } from '../logger.js';
 import { deliverBatch, type BatchResult } from './batch.js';
 import { materializeRecipients } from './materialize.js';
+import { completeByRows, completeIfDelivered } from './completion.js';
 import { audienceGrew, nextAudienceChunk } from './audience-signal.js';
 import { apiRequestsFirst, type BatchSlots } from './priority.js';
 import { loadDeliveryPlan, type DeliveryPlan } from './plan.js';
@@ -220,13 +221,14 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
       await job.touch();
       return (await nextAudienceChunk(campaignId, IDLE_LOOK_MS, job.signal)) ? 'more' : 'interrupted';
     }
-    // Nothing left that this lane can claim. Complete only when no PENDING row remains
-    // (rows claimed by other lanes are still PENDING until those commit; the last lane
-    // to commit completes the campaign).
-    const complete = { materializedAt: { not: null }, recipients: { none: { status: 'PENDING' as const } } };
-    if (await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, complete)) return 'done';
-    const pending = await deps.prisma.recipient.count({ where: { campaignId, status: 'PENDING' } });
-    if (pending === 0 || lane.idle >= IDLE_LOOKS) return 'done'; // completed by another lane, or stopped
+    // Nothing left that this lane can claim. Complete only when no PENDING row remains,
+    // by the counters (completion.ts): rows claimed by other lanes are still PENDING until
+    // those commit; the last lane to commit completes the campaign.
+    if ((await completeIfDelivered(deps, campaignId)) !== 'pending') return 'done'; // completed, by this lane or another, or stopped
+    if (lane.idle >= IDLE_LOOKS) {
+      await completeByRows(deps, campaignId);
+      return 'done';
+    }
     lane.idle += 1;
     return (await look(job)) ? 'more' : 'interrupted';
   }

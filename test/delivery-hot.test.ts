@@ -1,0 +1,136 @@
+/**
+ * A delivery batch's update of its recipients is HOT (heap only): no index of recipients
+ * covers a column the batch sets, and the table keeps room on its pages (fillfactor). What
+ * the dropped status and sent_at indexes served comes from elsewhere, checked here:
+ * completion from the campaign's counters (src/delivery/completion.ts, with a fallback to
+ * the rows should the counters drift), and the timeline's sends from campaign_sends, kept by
+ * a trigger in every statement that writes recipients.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { completeByRows, completeIfDelivered } from '../src/delivery/completion.js';
+import { createLogger } from '../src/logger.js';
+import type { TransitionHooks } from '../src/campaigns/status.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { startCampaign } from './helpers/delivery.js';
+import { expectDeliveredOnce, userCampaign } from './helpers/delivery-checks.js';
+
+/** The columns the batch's last statement sets (src/delivery/batch.ts, finish). */
+const BATCH_SETS = ['status', 'error', 'message_id', 'sent_at', 'attempts', 'updated_at'];
+
+let t: TestApp;
+const prisma = () => t.app.db.prisma;
+const changed: string[] = [];
+const hooks: TransitionHooks = { webhooks: false, changed: (id, status) => changed.push(`${id}:${status}`), announce: () => {} };
+const deps = () => ({ prisma: prisma(), hooks, logger: createLogger('silent') });
+
+beforeAll(async () => {
+  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '100', BEACON_DELIVERY_BATCH_SIZE: '7', BEACON_DELIVERY_LANES: '3' } });
+  await prisma().user.createMany({ data: Array.from({ length: 6 }, (_, i) => ({ id: `hot-u${i}` })) });
+});
+afterAll(() => t?.close());
+
+let seq = 0;
+/** An IN_PROGRESS campaign with a complete audience of `statuses` (one user each) and the given counters. */
+async function running(statuses: ('PENDING' | 'SENT')[], counters: { recipientsTotal: number; messagesSent: number }): Promise<string> {
+  const id = `hot-${++seq}`;
+  await prisma().campaign.create({
+    data: { id, name: id, messageTemplate: { text: 'hi' }, status: 'IN_PROGRESS', startedAt: new Date(), materializedAt: new Date(), ...counters },
+  });
+  await prisma().recipient.createMany({
+    data: statuses.map((status, i) => ({ campaignId: id, userId: `hot-u${i}`, status, sentAt: status === 'SENT' ? new Date() : null })),
+  });
+  return id;
+}
+
+const statusOf = async (id: string) => (await prisma().campaign.findUniqueOrThrow({ where: { id }, select: { status: true } })).status;
+
+describe('recipients are updated in place', () => {
+  test('no index covers a column a delivery batch sets (keys, expressions or predicates), and pages keep room', async () => {
+    const covered = await prisma().$queryRaw<{ index: string; columns: string[] }[]>`
+      SELECT i.indexrelid::regclass::text AS index,
+        array(SELECT a.attname::text FROM pg_attribute a
+              WHERE a.attrelid = i.indrelid AND a.attnum > 0
+                AND (a.attnum = ANY(i.indkey)
+                     OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M')
+                     OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M'))) AS columns
+      FROM pg_index i WHERE i.indrelid = 'recipients'::regclass`;
+    expect(covered.length).toBeGreaterThanOrEqual(4);
+    for (const { index, columns } of covered) {
+      expect({ index, blocking: columns.filter((c) => BATCH_SETS.includes(c)) }).toEqual({ index, blocking: [] });
+    }
+    const [table] = await prisma().$queryRaw<{ options: string[] }[]>`SELECT reloptions AS options FROM pg_class WHERE oid = 'recipients'::regclass`;
+    const fillfactor = Number(table!.options.find((o) => o.startsWith('fillfactor='))?.split('=')[1]);
+    expect(fillfactor).toBeLessThanOrEqual(50);
+  });
+
+  test('three lanes in batches of 7 deliver every recipient once, complete, and the sends add up', async () => {
+    const id = await userCampaign(t, 'hot-delivered', 100);
+    await startCampaign(t, id);
+    await expectDeliveredOnce(t, id, 100);
+    const sends = await prisma().campaignSend.findMany({ where: { campaignId: id } });
+    expect(sends.reduce((sum, s) => sum + s.sent, 0)).toBe(100);
+    expect(sends.length).toBeGreaterThanOrEqual(Math.ceil(100 / 7));
+  });
+});
+
+describe('completion from the counters', () => {
+  test('completes only when the counters leave nothing PENDING, and only if they did not move meanwhile', async () => {
+    const pending = await running(['SENT', 'PENDING'], { recipientsTotal: 2, messagesSent: 1 });
+    expect(await completeIfDelivered(deps(), pending)).toBe('pending');
+    expect(await statusOf(pending)).toBe('IN_PROGRESS');
+
+    const done = await running(['SENT', 'SENT'], { recipientsTotal: 2, messagesSent: 2 });
+    expect(await completeIfDelivered(deps(), done)).toBe('completed');
+    expect(await statusOf(done)).toBe('COMPLETED');
+    expect(changed).toContain(`${done}:COMPLETED`);
+    expect(await completeIfDelivered(deps(), done)).toBe('not-running');
+  });
+
+  test('an audience still being written is never complete', async () => {
+    const id = await running(['SENT'], { recipientsTotal: 1, messagesSent: 1 });
+    await prisma().campaign.update({ where: { id }, data: { materializedAt: null } });
+    expect(await completeIfDelivered(deps(), id)).toBe('pending');
+  });
+
+  test('counters that drifted: the rows decide, and a PENDING row keeps the campaign running', async () => {
+    const drifted = await running(['SENT', 'SENT'], { recipientsTotal: 3, messagesSent: 2 });
+    expect(await completeIfDelivered(deps(), drifted)).toBe('pending');
+    expect(await completeByRows(deps(), drifted)).toBe(true);
+    expect(await statusOf(drifted)).toBe('COMPLETED');
+
+    const unsent = await running(['SENT', 'PENDING'], { recipientsTotal: 3, messagesSent: 1 });
+    expect(await completeByRows(deps(), unsent)).toBe(false);
+    expect(await statusOf(unsent)).toBe('IN_PROGRESS');
+  });
+});
+
+describe('campaign_sends', () => {
+  const sendsOf = async (id: string) =>
+    (await prisma().campaignSend.findMany({ where: { campaignId: id }, orderBy: { sentAt: 'asc' } })).map((s) => [s.sentAt.toISOString(), s.sent]);
+
+  test('follows every statement that writes recipients: inserts, status changes, read tracking and deletions', async () => {
+    const id = `hot-sends-${++seq}`;
+    const t1 = new Date('2026-11-01T10:00:00.000Z');
+    const t2 = new Date('2026-11-01T10:00:01.000Z');
+    await prisma().campaign.create({ data: { id, name: id, messageTemplate: { text: 'hi' } } });
+    await prisma().recipient.createMany({
+      data: [
+        { campaignId: id, userId: 'hot-u0', status: 'SENT', sentAt: t1 },
+        { campaignId: id, userId: 'hot-u1', status: 'SENT', sentAt: t1 },
+        { campaignId: id, userId: 'hot-u2', status: 'PENDING' },
+        { campaignId: id, userId: 'hot-u3', status: 'ERRORED' },
+      ],
+    });
+    expect(await sendsOf(id)).toEqual([[t1.toISOString(), 2]]);
+
+    await prisma().recipient.updateMany({ where: { campaignId: id, userId: 'hot-u2' }, data: { status: 'SENT', sentAt: t2 } });
+    await prisma().recipient.updateMany({ where: { campaignId: id, status: 'SENT' }, data: { readAt: new Date() } });
+    expect(await sendsOf(id)).toEqual([[t1.toISOString(), 2], [t2.toISOString(), 1]]);
+
+    await prisma().recipient.deleteMany({ where: { campaignId: id, userId: { in: ['hot-u0', 'hot-u3'] } } });
+    expect(await sendsOf(id)).toEqual([[t1.toISOString(), 1], [t2.toISOString(), 1]]);
+
+    await prisma().campaign.delete({ where: { id } });
+    expect(await sendsOf(id)).toEqual([]);
+  });
+});
