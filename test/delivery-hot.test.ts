@@ -11,8 +11,9 @@ import { completeByRows, completeIfDelivered } from '../src/delivery/completion.
 import { createLogger } from '../src/logger.js';
 import type { TransitionHooks } from '../src/campaigns/status.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { startCampaign } from './helpers/delivery.js';
-import { expectDeliveredOnce, userCampaign } from './helpers/delivery-checks.js';
+import { startCampaign, waitForCampaign } from './helpers/delivery.js';
+import { expectDeliveredOnce, pollUntil, userCampaign } from './helpers/delivery-checks.js';
+import { RetryFailedRecipientsDocument } from './generated/graphql.js';
 
 /** The columns the batch's last statement sets (src/delivery/batch.ts, finish). */
 const BATCH_SETS = ['status', 'error', 'message_id', 'sent_at', 'attempts', 'updated_at'];
@@ -24,7 +25,8 @@ const hooks: TransitionHooks = { webhooks: false, changed: (id, status) => chang
 const deps = () => ({ prisma: prisma(), hooks, logger: createLogger('silent') });
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '100', BEACON_DELIVERY_BATCH_SIZE: '7', BEACON_DELIVERY_LANES: '3' } });
+  // The rate spreads the 400-recipient campaign below over more than a second.
+  t = await startTestApp({ env: { BEACON_JOB_POLL_MS: '100', BEACON_DELIVERY_BATCH_SIZE: '7', BEACON_DELIVERY_LANES: '3', BEACON_DELIVERY_RATE: '300' } });
   await prisma().user.createMany({ data: Array.from({ length: 6 }, (_, i) => ({ id: `hot-u${i}` })) });
 });
 afterAll(() => t?.close());
@@ -70,6 +72,25 @@ describe('recipients are updated in place', () => {
     const sends = await prisma().campaignSend.findMany({ where: { campaignId: id } });
     expect(sends.reduce((sum, s) => sum + s.sent, 0)).toBe(100);
     expect(sends.length).toBeGreaterThanOrEqual(Math.ceil(100 / 7));
+  });
+});
+
+describe('rows behind the lanes’ cursors', () => {
+  test('recipients put back to PENDING behind every lane while it delivers are claimed again before it completes', async () => {
+    // Every recipient errors (a channel id with a space); the retry puts the ones already
+    // done back to PENDING while the lanes' cursors are past them.
+    const id = await userCampaign(t, 'hot-behind', 400, { channelTemplate: { type: 'messaging', id: '{{ user.name }}' } });
+    await startCampaign(t, id);
+    const errored = () => prisma().campaign.findUniqueOrThrow({ where: { id }, select: { status: true, messagesErrored: true } });
+    await pollUntil(errored, (c) => c.messagesErrored >= 60, 'first recipients errored');
+    const { retryFailedRecipients } = await t.ok(RetryFailedRecipientsDocument, { id });
+    if (retryFailedRecipients.__typename !== 'RetryFailedRecipientsPayload') throw new Error(JSON.stringify(retryFailedRecipients));
+    expect(retryFailedRecipients.campaign.status).toBe('IN_PROGRESS');
+    expect(retryFailedRecipients.retried).toBeGreaterThanOrEqual(60);
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED', 30_000);
+    expect(done.stats).toMatchObject({ recipientsTotal: 400, messagesErrored: 400, pending: 0 });
+    const attempts = await prisma().recipient.groupBy({ by: ['attempts'], where: { campaignId: id }, _count: true });
+    expect(Object.fromEntries(attempts.map((a) => [a.attempts, a._count]))).toEqual({ 1: 400 - retryFailedRecipients.retried, 2: retryFailedRecipients.retried });
   });
 });
 

@@ -79,7 +79,7 @@ export interface BatchResult {
   skipped: number;
   /** False when the campaign left IN_PROGRESS meanwhile and the batch was rolled back. */
   committed: boolean;
-  /** The last recipient claimed (in list order): pass it as `after` to the lane's next batch. */
+  /** The last recipient claimed (in list order; null when none was): the lane's next cursor. */
   lastId: string | null;
   /** True when the sender was deleted before the batch began: nothing was written. */
   senderGone?: boolean;
@@ -96,13 +96,14 @@ export function campaignMessageId(campaignId: string, recipientId: string): stri
 /**
  * Claims up to `size` PENDING recipients in list order — (created_at, id), the campaign's
  * (campaign_id, created_at, id) index, the order the audience was written in — after the
- * recipient `after` (the lane's cursor), wrapping around to the start once when nothing is
- * left after it. No index knows the status (see schema.prisma: the batch's update stays
- * HOT), so the walk checks it row by row: without the cursor each claim would walk past
- * every row already SENT, which makes a campaign quadratic in its size; with it, a lane
- * walks past the rows the other lanes took meanwhile (SKIP LOCKED lets concurrent lanes
- * take disjoint batches instead of queueing behind each other). The receivers' template
- * data come along as plain columns (null for a deleted user).
+ * recipient `after` (the lane's cursor), or from the start when it is null. No index knows
+ * the status (see schema.prisma: the batch's update stays HOT), so the walk checks it row
+ * by row: without the cursor each claim would walk past every row already SENT, which
+ * makes a campaign quadratic in its size; with it, a lane walks past the rows the other
+ * lanes took meanwhile (SKIP LOCKED lets concurrent lanes take disjoint batches instead of
+ * queueing behind each other). The lane decides when to walk from the start again (see
+ * deliverStep in engine.ts). The receivers' template data come along as plain columns
+ * (null for a deleted user).
  */
 async function claim(db: Db, campaignId: string, senderId: string, size: number, after: string | null): Promise<ClaimedRecipient[]> {
   const cursor = after === null ? Prisma.empty : Prisma.sql` AND (created_at, id) > (SELECT a.created_at, a.id FROM recipients a WHERE a.id = ${after})`;
@@ -115,7 +116,7 @@ async function claim(db: Db, campaignId: string, senderId: string, size: number,
       u.name, u.role, u.language, u.custom
     FROM claimed c LEFT JOIN users u ON u.id = c.user_id
     ORDER BY c.created_at, c.id`;
-  return rows.length === 0 && after !== null ? claim(db, campaignId, senderId, size, null) : rows;
+  return rows;
 }
 
 /** The receiver's template data: the row itself (see ClaimedRecipient), or null. */
@@ -228,7 +229,8 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
 
 /**
  * Delivers one batch on a connection of `pool`; see the module comment for the guarantees.
- * `after` is the `lastId` of the lane's previous batch (null for its first). `sentAt` is
+ * `after` is the lane's cursor: the `lastId` of a previous batch, or null to claim from the
+ * start. `sentAt` is
  * recorded as the recipients' `sent_at`: the rate limiter's grant time, so the rate can be
  * checked in the table (see rate-limit.ts); a batch begins right after its grant. A batch
  * that PostgreSQL aborts for a deadlock (e.g. with deleteUsers or membership changes on the

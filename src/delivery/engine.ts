@@ -144,10 +144,14 @@ interface Lane {
   campaignId: string;
   /** Loaded by the first step (see runDeliver). */
   plan: DeliveryPlan | null;
-  /** The claim cursor (see deliverBatch). */
+  /** The last recipient this lane claimed (see deliverBatch). */
   after: string | null;
+  /** Set when the lane's next claim walks from the start (see deliverStep). */
+  fromStart: boolean;
   /** Rounds in a row that found PENDING rows but could claim none (see deliverStep). */
   idle: number;
+  /** The PENDING count (by the counters) when this lane last found nothing to claim. */
+  unsettled: number | null;
 }
 
 /**
@@ -160,13 +164,27 @@ interface Lane {
 const IDLE_LOOK_MS = 250;
 const IDLE_LOOKS = 8;
 
+/**
+ * Per campaign, the last recipient a lane of this process claimed: a lane's next claim
+ * starts there rather than after its own last one, so it does not walk past the batches its
+ * sibling lanes took meanwhile (locked or sent: about lanes − 1 batches a claim). The rows
+ * it jumps over are in its siblings' batches in flight (each commits its batch, or claims it
+ * again from its own cursor on a retry); rows left behind otherwise are found by the walk
+ * from the start (deliverStep). Batches that finish out of order may move it back: a longer
+ * walk, no more. Dropped when a lane of the campaign ends.
+ */
+const frontiers = new Map<string, string>();
+
 /** campaign.deliver: one lane, a step per batch. */
 export async function runDeliver(deps: EngineDeps, campaignId: string, job: JobControl): Promise<JobOutcome> {
-  const lane: Lane = { campaignId, plan: null, after: null, idle: 0 };
+  const lane: Lane = { campaignId, plan: null, after: null, fromStart: false, idle: 0, unsettled: null };
   for (;;) {
     // Each step retries on its own, so the reconnect window counts from a step's first failure.
     const outcome = await reconnecting(deps, job, { job: 'campaign.deliver', campaignId }, () => deliverStep(deps, lane, job));
-    if (outcome !== 'more') return outcome;
+    if (outcome !== 'more') {
+      frontiers.delete(campaignId);
+      return outcome;
+    }
   }
 }
 
@@ -200,12 +218,17 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
       throw error;
     });
     if (!grant) return 'interrupted';
-    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, lane.after, grant.at);
+    const after = lane.fromStart ? null : (frontiers.get(campaignId) ?? lane.after);
+    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, after, grant.at);
     grant.settle(result.claimed);
   } finally {
     release();
   }
-  lane.after = result.lastId;
+  if (result.lastId !== null) {
+    lane.after = result.lastId;
+    lane.fromStart = false;
+    frontiers.set(campaignId, result.lastId);
+  }
   if (result.senderGone) {
     // Deleted after this step read the campaign: the batch wrote nothing.
     await failCampaign(deps, campaignId, 'The sender was deleted');
@@ -225,10 +248,18 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
     // by the counters (completion.ts): rows claimed by other lanes are still PENDING until
     // those commit; the last lane to commit completes the campaign.
     if ((await completeIfDelivered(deps, campaignId)) !== 'pending') return 'done'; // completed, by this lane or another, or stopped
+    // Still PENDING: rows in the other lanes' batches in flight (the last of them completes
+    // the campaign), or rows behind this lane's cursor (retried, or left by a batch that
+    // rolled back). The lane walks from the start again only when nothing moved since it
+    // last looked: a walk reads every row of the campaign.
+    const stalled = unsettled === lane.unsettled;
+    lane.unsettled = unsettled;
     if (lane.idle >= IDLE_LOOKS) {
-      await completeByRows(deps, campaignId);
+      // Moving still: the lanes moving them complete it. Stuck: the rows decide.
+      if (stalled) await completeByRows(deps, campaignId);
       return 'done';
     }
+    if (stalled) lane.fromStart = true;
     lane.idle += 1;
     return (await look(job)) ? 'more' : 'interrupted';
   }
