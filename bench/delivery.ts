@@ -35,6 +35,8 @@
  * BEACON_DELIVERY_RATE are read as Beacon reads them. BENCH_CPU_PROF=dir starts Beacon with
  * `--cpu-prof --cpu-prof-dir dir`: the `all` (or `api`) process, which the bench stops with
  * SIGTERM, writes its whole life's V8 CPU profile there (sum it with bench/load/cpu-profile.ts).
+ * BENCH_WAL_RANGE=1 prints the run's WAL range, for `pg_waldump --stats=record -s … -e …` (the
+ * segments must still be there: a wal_keep_size larger than the run's WAL keeps them).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
