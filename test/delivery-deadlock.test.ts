@@ -9,6 +9,9 @@ import { DeleteUsersDocument } from './generated/graphql.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { createSegment, pglite } from './helpers/delivery-extra.js';
+import { pollUntil } from './helpers/delivery-checks.js';
+import { distinctChannelId } from '../src/chat/channels.service.js';
+import { isUniqueViolationOf, retryTransientConflicts } from '../src/db/errors.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -113,6 +116,58 @@ describe.skipIf(pglite)('deleteUsers during delivery', () => {
     expect(done.stats).toMatchObject({ messagesSent: count - 3, pending: 0 });
     expect(await t.app.db.prisma.recipient.count({ where: { campaignId: id, status: 'SKIPPED' } })).toBe(3);
   }, 60_000);
+
+  test('a channel another transaction creates while a batch creates it: the batch runs again and uses it', async () => {
+    await seedUsers(t, 'race', 5);
+    const id = await createCampaign(t, {
+      name: 'Race',
+      senderId: 'race-sender',
+      userIds: Array.from({ length: 5 }, (_, i) => `race-${i + 1}`),
+      createChannels: true,
+      channelTemplate: { type: 'messaging' },
+      messageTemplate: { text: 'Hi' },
+    });
+    const cid = `messaging:${distinctChannelId(['race-sender', 'race-3'])}`;
+    const client = await t.app.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO channels (cid, type, id, created_by_id) VALUES ($1, 'messaging', $2, 'race-sender')`, [cid, cid.slice('messaging:'.length)]);
+      await startCampaign(t, id);
+      // The batch's INSERT of that channel waits for this transaction's, then fails on the key
+      // (read outside this transaction, whose view of pg_stat_activity is frozen).
+      await pollUntil(
+        () => t.app.db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO channels%'`,
+        (rows) => rows[0]!.n > 0,
+        'the batch waiting for the channel',
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+    const done = await waitForCampaign(t, id, (c) => c.status === 'COMPLETED', 10_000);
+    expect(done.stats).toMatchObject({ messagesSent: 5, messagesErrored: 0, channelsCreated: 4 });
+    expect(await t.app.db.prisma.message.count({ where: { campaignId: id, channelCid: cid } })).toBe(1);
+    expect(await t.app.db.prisma.channelMember.findMany({ where: { channelCid: cid }, select: { userId: true } })).toEqual([{ userId: 'race-3' }]);
+    // How the batch learns of it: the INSERT fails on the key, and deliverBatch runs it again.
+    const failure = await t.app.db.pool
+      .query(`INSERT INTO channels (cid, type, id, created_by_id) SELECT $1, 'messaging', $2, 'race-sender' WHERE NOT EXISTS (SELECT 1 FROM channels WHERE cid = 'none')`, [cid, cid.slice('messaging:'.length)])
+      .then(() => null, (error: unknown) => error);
+    expect(isUniqueViolationOf(failure, 'channels_pkey')).toBe(true);
+    let runs = 0;
+    const rerun = await retryTransientConflicts(
+      async () => {
+        runs += 1;
+        if (runs === 1) throw failure;
+        return 'ran again';
+      },
+      { alsoTransient: (error) => isUniqueViolationOf(error, 'channels_pkey'), baseDelayMs: 1 },
+    );
+    expect([rerun, runs]).toEqual(['ran again', 2]);
+    await expect(retryTransientConflicts(() => Promise.reject(failure))).rejects.toBe(failure);
+  }, 30_000);
 
   test('an interactive transaction aborted by a deadlock runs again and succeeds', async () => {
     await t.app.db.prisma.user.createMany({ data: [{ id: 'lock-a' }, { id: 'lock-b' }] });

@@ -8,6 +8,7 @@
 export const QUERY_CANCELED = '57014';
 const DEADLOCK_DETECTED = '40P01';
 const SERIALIZATION_FAILURE = '40001';
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * The SQLSTATE behind an error from `pg` (`error.code`) or from Prisma's pg adapter (which
@@ -35,6 +36,13 @@ export interface RetryOptions {
   attempts?: number;
   /** Upper bound of the first wait in ms; doubled for each further attempt. */
   baseDelayMs?: number;
+  /** Further failures that mean "run it again" for this transaction. */
+  alsoTransient?: (error: unknown) => boolean;
+}
+
+/** A unique_violation (23505) of the named constraint or index. */
+export function isUniqueViolationOf(error: unknown, constraint: string): boolean {
+  return sqlState(error) === UNIQUE_VIOLATION && (error as { constraint?: unknown }).constraint === constraint;
 }
 
 /**
@@ -50,7 +58,7 @@ export async function retryTransientConflicts<T>(transaction: () => Promise<T>, 
     try {
       return await transaction();
     } catch (error) {
-      if (attempt >= attempts || !isTransientConflict(error)) throw error;
+      if (attempt >= attempts || !(isTransientConflict(error) || options.alsoTransient?.(error))) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * baseDelayMs * 2 ** (attempt - 1)));
     }
   }

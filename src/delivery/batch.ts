@@ -21,7 +21,7 @@ import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import type { TemplatePerson } from '../campaigns/templates.js';
 import { openChannelConversations, openUserConversations, type Conversation, type OpenedConversations } from './conversations.js';
-import { retryTransientConflicts } from '../db/errors.js';
+import { isUniqueViolationOf, retryTransientConflicts } from '../db/errors.js';
 import { pgDb, prepared, textArray, type Db } from './db.js';
 import { insertMessagesSql, renderMessage, type OutgoingMessages } from './messages.js';
 import type { DeliveryPlan } from './plan.js';
@@ -227,6 +227,9 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
   return { claimed: claimed.length, sent: outcomes.sent, errored: outcomes.errored, skipped: outcomes.skipped, committed: true, lastId };
 }
 
+/** Another transaction created one of the batch's new channels meanwhile (conversations.ts): run it again. */
+const channelCreatedMeanwhile = (error: unknown) => isUniqueViolationOf(error, 'channels_pkey');
+
 /**
  * Delivers one batch on a connection of `pool`; see the module comment for the guarantees.
  * `after` is the lane's cursor: the `lastId` of a previous batch, or null to claim from the
@@ -234,7 +237,8 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
  * recorded as the recipients' `sent_at`: the rate limiter's grant time, so the rate can be
  * checked in the table (see rate-limit.ts); a batch begins right after its grant. A batch
  * that PostgreSQL aborts for a deadlock (e.g. with deleteUsers or membership changes on the
- * same channels) was rolled back whole and runs again.
+ * same channels), or for a channel another transaction created meanwhile, was rolled back
+ * whole and runs again.
  */
 export function deliverBatch(
   pool: pg.Pool,
@@ -244,7 +248,7 @@ export function deliverBatch(
   after: string | null = null,
   sentAt: Date = new Date(),
 ): Promise<BatchResult> {
-  return retryTransientConflicts(() => deliverBatchOnce(pool, plan, sender, size, after, sentAt));
+  return retryTransientConflicts(() => deliverBatchOnce(pool, plan, sender, size, after, sentAt), { alsoTransient: channelCreatedMeanwhile });
 }
 
 async function deliverBatchOnce(pool: pg.Pool, plan: DeliveryPlan, sender: TemplatePerson, size: number, after: string | null, sentAt: Date): Promise<BatchResult> {

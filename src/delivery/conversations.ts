@@ -2,9 +2,9 @@
  * Finds or creates the channels a batch of campaign messages goes into, set-based. New
  * channels take one statement: it inserts the missing ones with their exact member_count
  * and their members, both computed here, and returns how many it created: all of them, and
- * nothing is read back. Otherwise (some already existed, or another worker created them
- * meanwhile) two more statements add the members and read the channels back. Safe to run
- * twice (ON CONFLICT DO NOTHING) and under concurrency.
+ * nothing is read back. Otherwise (some already existed) two more statements add the
+ * members and read the channels back. Safe to run twice and under concurrency (a channel
+ * created by another transaction meanwhile makes the batch run again).
  *
  * Membership rules (spec §4 senderMode): new channels get the receiver, the template's
  * members and the sender unless EXCLUDE; existing channels get the receiver (a message
@@ -81,7 +81,11 @@ async function readChannels(db: Db, cids: readonly string[]): Promise<Map<string
  * `others` (the template members and the sender) as members, in one statement, unless a
  * channel of that cid exists: each gets a member_count equal to its number of members, known
  * here, so the statement only writes (sorted inserts, so concurrent workers lock in one
- * order). The members go only into channels this statement created, which had none, and
+ * order). Channels that exist are left out by NOT EXISTS rather than ON CONFLICT, whose
+ * speculative insertion takes a lock-manager lock and writes a confirmation record per row:
+ * a channel another transaction creates meanwhile fails the statement (unique_violation on
+ * channels_pkey) and the batch runs again (deliverBatch), finding it. The members go only
+ * into channels this statement created, which had none, and
  * each (channel, member) pair is listed once: a plain INSERT, without ON CONFLICT's
  * speculative insertion (a probe and a confirmation record more per row). Returns how many it created: when that is all of them, the caller knows their
  * state without reading it back. Receivers, the sender and the template members (looked up in
@@ -106,8 +110,9 @@ async function createChannels(db: Db, plan: DeliveryPlan, senderId: string, rece
       INSERT INTO channels (cid, type, id, created_by_id, custom, member_count)
       SELECT w.cid, ${plan.channel.type}, substr(w.cid, ${plan.channel.type.length + 2}::int), ${senderId}, ${JSON.stringify(plan.channel.custom)}::jsonb, w.n
       FROM unnest(${textArray(cids)}::text[], ${textArray(counts)}::int[]) WITH ORDINALITY AS w(cid, n, i)
+      WHERE NOT EXISTS (SELECT 1 FROM channels e WHERE e.cid = w.cid)
       ORDER BY w.i
-      ON CONFLICT (cid) DO NOTHING RETURNING cid),
+      RETURNING cid),
     joined AS (
       INSERT INTO channel_members (channel_cid, user_id)
       SELECT m.cid, m.uid FROM unnest(${textArray(memberCids)}::text[], ${textArray(memberIds)}::text[]) AS m(cid, uid)
