@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { createCampaign, seedUsers, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { connect, createChannel, createSegment, holdConversations, messageRows, pglite, recipientRows, runCampaign } from './helpers/delivery-extra.js';
+import { pollUntil } from './helpers/delivery-checks.js';
 import { CampaignProgressDocument, DeleteUsersDocument, MarkChannelReadDocument, RecipientDocument } from './generated/graphql.js';
 import { distinctChannelId } from '../src/chat/channels.service.js';
 
@@ -114,6 +115,12 @@ describe('audience', () => {
     try {
       await startCampaign(t, id);
       await waitForCampaign(t, id, (c) => c.stats.recipientsTotal === 12);
+      // A batch is in flight: its INSERT of the held channels waits for the holder.
+      await pollUntil(
+        () => t.app.db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO channels%'`,
+        (rows) => rows[0]!.n > 0,
+        'a batch waiting for the held channels',
+      );
       // deleteUsers waits for the held batches (they took the shared lock at BEGIN).
       deleting = t.ok(DeleteUsersDocument, { ids: ['sg-sender'] });
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -65,6 +65,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       const pool = new pg.Pool({ connectionString: url, max, ...config });
       // An idle connection dropped by the server (restart, terminate) must not crash the process.
       pool.on('error', (error) => options.logger?.warn('idle database connection failed', { error: String(error) }));
+      // Nor one checked out by code that holds it between queries without a listener of its
+      // own (a library's, for instance): a FATAL from the server (57P01, terminated) that
+      // arrives while no query is running is emitted as an 'error' event on the client, which
+      // unheard ends the process. Heard here, the client's next query fails instead, and the
+      // pool drops it when it comes back with that error.
+      pool.on('connect', (client) => client.on('error', (error) => options.logger?.debug('database connection failed', { error: String(error) })));
       return pool;
     };
     const pool = openPool({});
