@@ -8,7 +8,7 @@
  * miss, and the lane looks again.
  *
  * Should the counters ever disagree with the rows, a lane that found nothing to claim for a
- * while asks the rows themselves (`settle`): one walk of the campaign's recipients.
+ * while asks the rows themselves (`completeByRows`): one walk of the campaign's recipients.
  */
 import { moveCampaign, type EngineDeps } from './engine.js';
 
