@@ -351,4 +351,14 @@ describe('recipient ids', () => {
     expect(Math.abs(millisOf(first) - before)).toBeLessThan(1000);
     expect(millisOf(second)).toBeGreaterThan(millisOf(first));
   });
+
+  test('drawn 20,000 at a time (most in the same millisecond), all are distinct version-7 UUIDs using every variant digit', async () => {
+    const [row] = await prisma.$queryRaw<{ n: number; distinct_ids: number; bad: number; variants: string; versions: string }[]>`
+      SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct_ids,
+        count(*) FILTER (WHERE id !~ ${UUID_V7.source})::int AS bad,
+        string_agg(DISTINCT substr(id, 20, 1), '' ORDER BY substr(id, 20, 1)) AS variants,
+        string_agg(DISTINCT substr(id, 15, 1), '') AS versions
+      FROM (SELECT beacon_uuid_v7() AS id FROM generate_series(1, 20000)) g`;
+    expect(row).toEqual({ n: 20000, distinct_ids: 20000, bad: 0, variants: '89ab', versions: '7' });
+  });
 });

@@ -40,9 +40,12 @@ export interface RetryOptions {
   alsoTransient?: (error: unknown) => boolean;
 }
 
+/** A unique_violation (23505), whichever key. */
+export const isUniqueViolation = (error: unknown): boolean => sqlState(error) === UNIQUE_VIOLATION;
+
 /** A unique_violation (23505) of the named constraint or index. */
 export function isUniqueViolationOf(error: unknown, constraint: string): boolean {
-  return sqlState(error) === UNIQUE_VIOLATION && (error as { constraint?: unknown }).constraint === constraint;
+  return isUniqueViolation(error) && (error as { constraint?: unknown }).constraint === constraint;
 }
 
 /**

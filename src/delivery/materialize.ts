@@ -14,8 +14,11 @@
  *   - a stop is seen between chunks, and never waits for more than one chunk's commit:
  *     a chunk holds the campaign row only for its last UPDATE;
  *   - a job that dies midway (or a second one racing it) resumes after the cursor; chunks
- *     of one campaign take a transaction-level advisory lock, so they never overlap, and
- *     ON CONFLICT DO NOTHING keeps a row that exists anyway from being written twice.
+ *     of one campaign take a transaction-level advisory lock, so they never overlap.
+ * So a chunk's rows cannot exist yet, and its INSERT has no ON CONFLICT clause, whose
+ * speculative insertion costs a lock and a confirmation record per row (100,000 rows:
+ * 1.53 → 1.20 s of the database's time). Should one exist anyway (written by hand, say), the
+ * unique key refuses the chunk and it runs again with ON CONFLICT DO NOTHING.
  * The last chunk (no upper bound) sets `materialized_at` and recounts `recipients_total`
  * from the rows, so it is exact whatever happened before.
  *
@@ -26,6 +29,7 @@ import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { entityTableSql, primaryKeyField } from '../filters/fields.js';
 import { TRUE_SQL } from '../filters/json-filter-sql.js';
 import { audienceEntity, segmentAudienceSql, type AudienceRule, type SegmentKind } from '../segments/audience.js';
+import { isUniqueViolation } from '../db/errors.js';
 import type { Db } from './plan.js';
 
 interface CampaignRow {
@@ -90,7 +94,7 @@ export type ChunkResult =
  * off, it scans the table (ids sort unlike the rows lie). 10,000 of 1,000,000 users: 54–180 ms
  * and 18–158 ms that way, 2–3 ms by the range in both cases.
  */
-export async function materializeChunk(db: Db, campaignId: string, size: number): Promise<ChunkResult> {
+export async function materializeChunk(db: Db, campaignId: string, size: number, someExist = false): Promise<ChunkResult> {
   // One round trip for the transaction's settings and locks: the shared lock on references
   // first (see src/delivery/batch.ts) — every row this chunk writes references the campaign
   // it reads below and users or channels its audience query reads, all after the lock, so
@@ -116,7 +120,7 @@ export async function materializeChunk(db: Db, campaignId: string, size: number)
     WITH ins AS (
       INSERT INTO recipients (campaign_id, ${Prisma.raw(type === 'CHANNEL' ? 'channel_cid' : 'user_id')})
       SELECT ${campaignId}, a.target_id FROM (${campaignAudience(segments, campaign, within)}) a
-      ON CONFLICT DO NOTHING RETURNING 1)
+      ${someExist ? Prisma.sql`ON CONFLICT DO NOTHING` : Prisma.empty} RETURNING 1)
     SELECT count(*)::int AS n FROM ins`;
   const written = inserted[0]?.n ?? 0;
   if (end === null) {
@@ -173,7 +177,13 @@ export async function materializeRecipients(prisma: PrismaClient, campaignId: st
   for (;;) {
     if (control.signal?.aborted) return 'interrupted';
     const began = performance.now();
-    const chunk = await prisma.$transaction((tx) => materializeChunk(tx, campaignId, size), { timeout: 120_000, maxWait: 30_000 });
+    const write = (someExist: boolean) =>
+      prisma.$transaction((tx) => materializeChunk(tx, campaignId, size, someExist), { timeout: 120_000, maxWait: 30_000 });
+    // A recipient row that exists already refuses the chunk (unique key): see the module comment.
+    const chunk = await write(false).catch((error: unknown) => {
+      if (isUniqueViolation(error)) return write(true);
+      throw error;
+    });
     if (chunk.state !== 'written') return chunk.state;
     await control.onChunk?.(chunk.written);
     if (chunk.last) return 'complete';
