@@ -219,6 +219,9 @@ async function startBeacons(url: string): Promise<{ processes: WorkerProcess[]; 
   // Beacon's own batch size unless this environment sets one (the worker helper's default is the tests' small batches).
   const batchSize = String(loadConfig({ DATABASE_URL: url }).deliveryBatchSize);
   const env: Record<string, string> = { LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: batchSize };
+  // With several workers, each runs its share of the campaign's lanes (README, Configuration):
+  // a worker may otherwise take them all while the others sit idle.
+  if (workers > 0) env.BEACON_DELIVERY_CONCURRENCY = String(Math.ceil(loadConfig({ DATABASE_URL: url }).deliveryLanes / workers));
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
   // Events cross processes through Redis: the workers' progress reaches the api's subscribers.
   if (workers > 0) env.REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -54,6 +54,10 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     onQuery: options.onQuery,
     queryTimeoutMs: config.queryTimeoutMs,
   });
+  // Prisma's client prepares its query compiler (WebAssembly) on its first query: 330 ms on
+  // the bench machine, paid here rather than by the first request, or by the first delivery
+  // step of a fresh worker while the other workers' lanes are already sending.
+  await db.prisma.campaign.findUnique({ where: { id: '' }, select: { id: true } });
   // Event services (pub/sub, campaign events) start before and stop after the API; live
   // reads are API work, so they go through the API's client (statement timeout).
   // A change the hub hears of is a write that coalesced reads must not predate (single-flight.ts).
