@@ -165,13 +165,14 @@ const IDLE_LOOK_MS = 250;
 const IDLE_LOOKS = 8;
 
 /**
- * Per campaign, the last recipient a lane of this process claimed: a lane's next claim
- * starts there rather than after its own last one, so it does not walk past the batches its
- * sibling lanes took meanwhile (locked or sent: about lanes − 1 batches a claim). The rows
- * it jumps over are in its siblings' batches in flight (each commits its batch, or claims it
- * again from its own cursor on a retry); rows left behind otherwise are found by the walk
- * from the start (deliverStep). Batches that finish out of order may move it back: a longer
- * walk, no more. Dropped when a lane of the campaign ends.
+ * Per campaign, the last recipient a lane of this process claimed, set as each claim
+ * returns: a lane's next claim starts there rather than after its own last one, so it does
+ * not walk past the batches its sibling lanes took meanwhile (locked or sent: about
+ * lanes − 1 batches a claim, when it was set as batches ended). The rows it jumps over are
+ * in its siblings' batches in flight (each commits its batch, or claims it again from its
+ * own cursor on a retry); rows left behind otherwise are found by the walk from the start
+ * (deliverStep). Claims that return out of order may move it back: a longer walk, no more.
+ * Dropped when a lane of the campaign ends.
  */
 const frontiers = new Map<string, string>();
 
@@ -219,7 +220,7 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
     });
     if (!grant) return 'interrupted';
     const after = lane.fromStart ? null : (frontiers.get(campaignId) ?? lane.after);
-    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, after, grant.at);
+    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, after, grant.at, (lastId) => frontiers.set(campaignId, lastId));
     grant.settle(result.claimed);
   } finally {
     release();
@@ -227,7 +228,6 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
   if (result.lastId !== null) {
     lane.after = result.lastId;
     lane.fromStart = false;
-    frontiers.set(campaignId, result.lastId);
   }
   if (result.senderGone) {
     // Deleted after this step read the campaign: the batch wrote nothing.
