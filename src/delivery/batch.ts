@@ -212,7 +212,10 @@ const BEGIN_BATCH = 'BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bit
 
 const NOTHING_CLAIMED: BatchResult = { claimed: 0, sent: 0, errored: 0, skipped: 0, committed: true, lastId: null };
 
-async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, size: number, after: string | null, sentAt: Date, onClaimed?: (lastId: string) => void): Promise<BatchResult> {
+/** BatchOptions with their defaults. */
+type Run = Required<Omit<BatchOptions, 'onClaimed'>> & Pick<BatchOptions, 'onClaimed'>;
+
+async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, size: number, { after, sentAt, onClaimed }: Run): Promise<BatchResult> {
   const claimed = await claim(db, plan.campaignId, sender.id, size, after);
   if (claimed.length === 0) return NOTHING_CLAIMED;
   onClaimed?.(claimed[claimed.length - 1]!.recipient_id);
@@ -235,38 +238,31 @@ async function deliverIn(db: Db, plan: DeliveryPlan, sender: TemplatePerson, siz
 /** Another transaction created one of the batch's new channels meanwhile (conversations.ts): run it again. */
 const channelCreatedMeanwhile = (error: unknown) => isUniqueViolationOf(error, 'channels_pkey');
 
-/**
- * Delivers one batch on a connection of `pool`; see the module comment for the guarantees.
- * `after` is the lane's cursor: the `lastId` of a previous batch, or null to claim from the
- * start. `sentAt` is
- * recorded as the recipients' `sent_at`: the rate limiter's grant time, so the rate can be
- * checked in the table (see rate-limit.ts); a batch begins right after its grant. A batch
- * that PostgreSQL aborts for a deadlock (e.g. with deleteUsers or membership changes on the
- * same channels), or for a channel another transaction created meanwhile, was rolled back
- * whole and runs again. `onClaimed` hears the last recipient claimed as soon as the claim
- * returns (the lanes' frontier, engine.ts), before the batch's writes.
- */
-export function deliverBatch(
-  pool: pg.Pool,
-  plan: DeliveryPlan,
-  sender: TemplatePerson,
-  size: number,
-  after: string | null = null,
-  sentAt: Date = new Date(),
-  onClaimed?: (lastId: string) => void,
-): Promise<BatchResult> {
-  return retryTransientConflicts(() => deliverBatchOnce(pool, plan, sender, size, after, sentAt, onClaimed), { alsoTransient: channelCreatedMeanwhile });
+/** Where a batch claims from, and who hears what it claimed (see deliverBatch). */
+export interface BatchOptions {
+  /** The lane's cursor: the `lastId` of a previous batch, or null (default) to claim from the start. */
+  after?: string | null;
+  /**
+   * Recorded as the recipients' `sent_at`: the rate limiter's grant time, so the rate can be
+   * checked in the table (see rate-limit.ts); a batch begins right after its grant. Default: now.
+   */
+  sentAt?: Date;
+  /** Hears the last recipient claimed as soon as the claim returns, before the batch's writes (the lanes' frontier, engine.ts). */
+  onClaimed?: (lastId: string) => void;
 }
 
-async function deliverBatchOnce(
-  pool: pg.Pool,
-  plan: DeliveryPlan,
-  sender: TemplatePerson,
-  size: number,
-  after: string | null,
-  sentAt: Date,
-  onClaimed?: (lastId: string) => void,
-): Promise<BatchResult> {
+/**
+ * Delivers one batch on a connection of `pool`; see the module comment for the guarantees.
+ * A batch that PostgreSQL aborts for a deadlock (e.g. with deleteUsers or membership changes
+ * on the same channels), or for a channel another transaction created meanwhile, was rolled
+ * back whole and runs again.
+ */
+export function deliverBatch(pool: pg.Pool, plan: DeliveryPlan, sender: TemplatePerson, size: number, options: BatchOptions = {}): Promise<BatchResult> {
+  const run = { after: options.after ?? null, sentAt: options.sentAt ?? new Date(), onClaimed: options.onClaimed };
+  return retryTransientConflicts(() => deliverBatchOnce(pool, plan, sender, size, run), { alsoTransient: channelCreatedMeanwhile });
+}
+
+async function deliverBatchOnce(pool: pg.Pool, plan: DeliveryPlan, sender: TemplatePerson, size: number, run: Run): Promise<BatchResult> {
   const client = await pool.connect();
   let broken: Error | undefined;
   // A checked-out client has no pool listener: without this, a connection dropped mid-batch
@@ -276,7 +272,7 @@ async function deliverBatchOnce(
   try {
     await client.query(BEGIN_BATCH);
     try {
-      const result = await deliverIn(pgDb(client), plan, sender, size, after, sentAt, onClaimed);
+      const result = await deliverIn(pgDb(client), plan, sender, size, run);
       await client.query('COMMIT');
       return result;
     } catch (error) {

@@ -220,7 +220,7 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
     });
     if (!grant) return 'interrupted';
     const after = lane.fromStart ? null : (frontiers.get(campaignId) ?? lane.after);
-    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, after, grant.at, (lastId) => frontiers.set(campaignId, lastId));
+    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, { after, sentAt: grant.at, onClaimed: (lastId) => frontiers.set(campaignId, lastId) });
     grant.settle(result.claimed);
   } finally {
     release();
