@@ -8,7 +8,10 @@ import { UsersDocument } from './generated/graphql.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { pglite } from './helpers/delivery-checks.js';
 
-const TIMEOUT_MS = 300;
+// Long enough that the test sees a slow query running before PostgreSQL cancels it, and that
+// the filters allowed below finish, with the other test files loading both cores (CI at 300 ms:
+// both failed once); SLOW_FILTER runs for seconds.
+const TIMEOUT_MS = 1500;
 let t: TestApp;
 
 /**
