@@ -29,7 +29,8 @@
  *                    a child process of their own, so the bench's event loop (watchers,
  *                    samplers) does not add to Beacon's figure.
  *   --workers N      one `api` process and N `worker` processes instead of one `all`, their
- *                    events shared through Redis (BENCH_REDIS_URL, REDIS_URL or the local one).
+ *                    events shared through Redis (BENCH_REDIS_URL, REDIS_URL or the local one),
+ *                    each running lanes ÷ N lanes (BEACON_DELIVERY_CONCURRENCY, unless set).
  * BENCH_DATABASE_URL or DATABASE_URL: a server URL allowed to CREATE DATABASE (default the
  * local postgres@127.0.0.1:5432). BEACON_DELIVERY_BATCH_SIZE / BEACON_DELIVERY_LANES /
  * BEACON_DELIVERY_RATE are read as Beacon reads them. BENCH_CPU_PROF=dir starts Beacon with
