@@ -7,6 +7,7 @@
  * a trigger in every statement that writes recipients.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BEGIN_BATCH, claimSql } from '../src/delivery/batch.js';
 import { completeByRows, completeIfDelivered } from '../src/delivery/completion.js';
 import { createLogger } from '../src/logger.js';
 import type { TransitionHooks } from '../src/campaigns/status.js';
@@ -153,5 +154,36 @@ describe('campaign_sends', () => {
 
     await prisma().campaign.delete({ where: { id } });
     expect(await sendsOf(id)).toEqual([]);
+  });
+});
+
+describe('claims', () => {
+  test("a batch's claim walks the list-order index and stops at its LIMIT, with no statistics on the new rows", async () => {
+    // A campaign whose 20,000 recipients were just written (no ANALYZE since), as after an import.
+    const id = `hot-claims-${++seq}`;
+    await prisma().$executeRaw`INSERT INTO users (id) SELECT 'hot-c' || n FROM generate_series(1, 20000) AS n`;
+    await prisma().campaign.create({ data: { id, name: id, messageTemplate: { text: 'hi' }, status: 'IN_PROGRESS' } });
+    await prisma().$executeRaw`INSERT INTO recipients (campaign_id, user_id) SELECT ${id}, 'hot-c' || n FROM generate_series(1, 20000) AS n`;
+    const [{ after }] = await prisma().$queryRaw<{ after: string }[]>`
+      SELECT id AS after FROM recipients WHERE campaign_id = ${id} ORDER BY created_at, id OFFSET 5000 LIMIT 1` as [{ after: string }];
+    const client = await t.app.db.pool.connect();
+    try {
+      await client.query(BEGIN_BATCH);
+      const claim = claimSql(id, 'hot-u0', 2000, after);
+      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>({ text: `EXPLAIN (ANALYZE, FORMAT JSON) ${claim.text}`, values: claim.values });
+      const scans: { type: string; index?: string; rows: number }[] = [];
+      const walk = (node: Record<string, unknown>) => {
+        if (String(node['Node Type']).includes('Scan')) scans.push({ type: String(node['Node Type']), index: node['Index Name'] as string | undefined, rows: Number(node['Actual Rows']) });
+        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+      };
+      walk((rows[0]!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+      const list = scans.filter((s) => s.index === 'recipients_campaign_id_created_at_id_idx');
+      // One ordered index scan that reads the 2,000 rows it claims, not the 15,000 after the cursor.
+      expect(list).toEqual([{ type: 'Index Scan', index: 'recipients_campaign_id_created_at_id_idx', rows: 2000 }]);
+      expect(scans.filter((s) => /Bitmap|Seq/.test(s.type))).toEqual([]);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 });

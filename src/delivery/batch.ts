@@ -103,11 +103,12 @@ export function campaignMessageId(campaignId: string, recipientId: string): stri
  * lanes took meanwhile (SKIP LOCKED lets concurrent lanes take disjoint batches instead of
  * queueing behind each other). The lane decides when to walk from the start again (see
  * deliverStep in engine.ts). The receivers' template data come along as plain columns
- * (null for a deleted user).
+ * (null for a deleted user). The statement runs in a batch's transaction (BEGIN_BATCH),
+ * whose planner settings keep it on that index.
  */
-async function claim(db: Db, campaignId: string, senderId: string, size: number, after: string | null): Promise<ClaimedRecipient[]> {
+export function claimSql(campaignId: string, senderId: string, size: number, after: string | null): Prisma.Sql {
   const cursor = after === null ? Prisma.empty : Prisma.sql` AND (created_at, id) > (SELECT a.created_at, a.id FROM recipients a WHERE a.id = ${after})`;
-  const rows = await db.$queryRaw<ClaimedRecipient[]>`
+  return Prisma.sql`
     WITH claimed AS (
       SELECT id, user_id, channel_cid, created_at FROM recipients
       WHERE campaign_id = ${campaignId} AND status = 'PENDING'${cursor}
@@ -116,8 +117,10 @@ async function claim(db: Db, campaignId: string, senderId: string, size: number,
       u.name, u.role, u.language, u.custom
     FROM claimed c LEFT JOIN users u ON u.id = c.user_id
     ORDER BY c.created_at, c.id`;
-  return rows;
 }
+
+const claim = (db: Db, campaignId: string, senderId: string, size: number, after: string | null): PromiseLike<ClaimedRecipient[]> =>
+  db.$queryRaw<ClaimedRecipient[]>(claimSql(campaignId, senderId, size, after));
 
 /** The receiver's template data: the row itself (see ClaimedRecipient), or null. */
 const receiverOf = (r: ClaimedRecipient): TemplatePerson | null => (r.role === null ? null : (r as TemplatePerson));
@@ -208,7 +211,7 @@ async function finish(db: Db, plan: DeliveryPlan, senderId: string, outcomes: Ou
  * (or rolls back without) — and the sender, whose existence the claim reads: so it marks
  * them proved (`beacon.references_proved`), and the per-statement checks are skipped.
  */
-const BEGIN_BATCH = 'BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL beacon.references_proved = on; SELECT beacon_share_references()';
+export const BEGIN_BATCH = 'BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL beacon.references_proved = on; SELECT beacon_share_references()';
 
 const NOTHING_CLAIMED: BatchResult = { claimed: 0, sent: 0, errored: 0, skipped: 0, committed: true, lastId: null };
 

@@ -85,10 +85,10 @@ async function readChannels(db: Db, cids: readonly string[]): Promise<Map<string
  * speculative insertion takes a lock-manager lock and writes a confirmation record per row:
  * a channel another transaction creates meanwhile fails the statement (unique_violation on
  * channels_pkey) and the batch runs again (deliverBatch), finding it. The members go only
- * into channels this statement created, which had none, and
- * each (channel, member) pair is listed once: a plain INSERT, without ON CONFLICT's
- * speculative insertion (a probe and a confirmation record more per row). Returns how many it created: when that is all of them, the caller knows their
- * state without reading it back. Receivers, the sender and the template members (looked up in
+ * into channels this statement created, which had none, and each (channel, member) pair is
+ * listed once: a plain INSERT, without ON CONFLICT's speculative insertion (a probe and a
+ * confirmation record more per row). Returns how many it created: when that is all of
+ * them, the caller knows their state without reading it back. Receivers, the sender and the template members (looked up in
  * this batch) could be deleted right now: then the foreign key fails the batch and the next
  * attempt leaves them out.
  */
