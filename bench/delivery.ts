@@ -438,7 +438,7 @@ try {
   console.log(
     `${run.processes.join(' + ')}; ${subscribers.toLocaleString('en')} subscriber(s): COMPLETED p99 ${run.subscribers.completedLagMs.p99} ms, ` +
       `${run.subscribers.liveReads} live-hub reads in all (initial states included)` +
-      (run.readers ? `; ${readers} readers: p50 ${run.readers.ms.p50} / p99 ${run.readers.ms.p99} ms over ${run.readers.requests} reads (${run.readers.errors} errors)` : ''),
+      (run.readers ? `; ${readers} readers: p50 ${run.readers.ms.p50} / p99 ${run.readers.ms.p99} ms over ${run.readers.requests} reads (${run.readers.errors} errors; the readers' process ${run.readers.clientCpuSeconds} CPU s)` : ''),
   );
 } finally {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${floorDatabase} WITH (FORCE)`);
