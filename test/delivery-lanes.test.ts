@@ -10,9 +10,12 @@ import { audienceGrew, nextAudienceChunk } from '../src/delivery/audience-signal
 import { startEventServices } from '../src/events/services.js';
 import { createLogger } from '../src/logger.js';
 import { MIN_TAIL_BATCH, laneBatchSize } from '../src/delivery/engine.js';
+import { campaignMessageId, deliverBatch } from '../src/delivery/batch.js';
+import { loadDeliveryPlan } from '../src/delivery/plan.js';
+import pg from 'pg';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { startCampaign } from './helpers/delivery.js';
-import { expectDeliveredOnce, userCampaign } from './helpers/delivery-checks.js';
+import { expectDeliveredOnce, pglite, pollUntil, userCampaign } from './helpers/delivery-checks.js';
 
 describe('laneBatchSize', () => {
   test('full batches while the audience is written or plenty is left; the rest split across the lanes at the end', () => {
@@ -92,5 +95,51 @@ describe('lanes of one campaign', () => {
     expect(batches.reduce((sum, n) => sum + n, 0)).toBe(count);
     expect(Math.max(...batches)).toBeLessThanOrEqual(Math.ceil(count / 4));
     expect(batches.length).toBeGreaterThanOrEqual(4);
+  });
+
+  // Lanes of one campaign add to its counters, so each batch holds the campaign row from its
+  // counter update to its commit. The update comes last in the batch's last statement: a
+  // lane waiting for another's commit has its messages and recipient marks written already
+  // (when it came first, the lanes' heaviest statements ran one at a time).
+  test.skipIf(pglite)('a batch writes its messages before it waits for the campaign row another lane holds', async () => {
+    const id = await userCampaign(t, 'rowwait', 2);
+    const prisma = t.app.db.prisma;
+    // Running with its audience written, by SQL: no job delivers it, the batch below does.
+    await prisma.$executeRaw`UPDATE campaigns SET status = 'IN_PROGRESS', started_at = now(), materialized_at = now(), recipients_total = 2 WHERE id = ${id}`;
+    await prisma.$executeRaw`INSERT INTO recipients (campaign_id, user_id) VALUES (${id}, 'rowwait-1'), (${id}, 'rowwait-2')`;
+    const recipients = await prisma.recipient.findMany({ where: { campaignId: id }, select: { id: true } });
+    const plan = (await loadDeliveryPlan(prisma, id))!;
+
+    const holder = new pg.Client({ connectionString: t.app.db.url });
+    const probe = new pg.Client({ connectionString: t.app.db.url });
+    await holder.connect();
+    await probe.connect();
+    try {
+      // Another lane between its counter update and its commit.
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE', [id]);
+      const batch = deliverBatch(t.app.db.pool, plan, plan.sender!, 10);
+      await pollUntil(
+        () => holder.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database()`),
+        (result) => result.rows[0].n > 0,
+        'the batch waiting for the campaign row',
+      );
+      // Its messages are written, not committed: inserting one of their ids waits for the batch.
+      await probe.query('BEGIN');
+      await probe.query(`SET LOCAL lock_timeout = '300ms'`);
+      const inserted = await probe
+        .query(`INSERT INTO messages (id, channel_cid, text) VALUES ($1, 'messaging:probe', 'probe')`, [campaignMessageId(id, recipients[0]!.id)])
+        .then(() => 'inserted', (error: { code?: string }) => error.code);
+      await probe.query('ROLLBACK');
+      expect(inserted).toBe('55P03'); // lock_not_available: it waited for the batch's row
+      await holder.query('COMMIT');
+      expect(await batch).toMatchObject({ claimed: 2, sent: 2, committed: true });
+      const sent = await prisma.recipient.findMany({ where: { campaignId: id }, select: { status: true, messageId: true } });
+      expect(sent.map((r) => r.status)).toEqual(['SENT', 'SENT']);
+      expect(await prisma.message.count({ where: { id: { in: sent.map((r) => r.messageId!) } } })).toBe(2);
+    } finally {
+      await holder.end();
+      await probe.end();
+    }
   });
 });

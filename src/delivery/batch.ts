@@ -158,8 +158,12 @@ function decide(plan: DeliveryPlan, sender: TemplatePerson, claimed: readonly Cl
  * campaign_sends, the timeline's), and adds to the campaign counters guarded by
  * `status = 'IN_PROGRESS'` (data-modifying CTEs
  * all run, in one snapshot). Returns whether the campaign row moved (false: stopped
- * meanwhile, and the caller rolls back). The counter update locks the campaign row only
- * until the commit that follows.
+ * meanwhile, and the caller rolls back). The counter update locks the campaign row until
+ * the commit that follows, so it runs last: its condition reads the messages' and marks'
+ * RETURNING rows, which makes them run to completion before it (a modifying CTE the main
+ * query does not read runs after it). When it ran first, every lane held the row through
+ * its whole statement and the lanes' heaviest statement ran one at a time (sampled: over
+ * half of its time waiting for another batch's commit).
  *
  * `channel_cid` stays the audience key (set for channel recipients only): several user
  * recipients may share one conversation (a constant channel id template), which the
@@ -169,13 +173,14 @@ function decide(plan: DeliveryPlan, sender: TemplatePerson, claimed: readonly Cl
 async function finish(db: Db, plan: DeliveryPlan, senderId: string, outcomes: Outcomes, channelsCreated: number, sentAt: Date): Promise<boolean> {
   const { messages } = outcomes;
   const rows = await db.$queryRaw<{ moved: number }[]>(prepared(Prisma.sql`
-    WITH ${messages.ids.length ? Prisma.sql`sent AS (${insertMessagesSql(plan, senderId, messages, plan.campaignId)}),` : Prisma.empty}
+    WITH ${messages.ids.length ? Prisma.sql`sent AS (${insertMessagesSql(plan, senderId, messages, plan.campaignId)} RETURNING 1),` : Prisma.empty}
     marked AS (
       UPDATE recipients r SET status = o.status::recipient_status, error = o.error,
         message_id = CASE WHEN o.status = 'SENT' THEN ${messages.idPrefix}::text || o.id END,
         sent_at = CASE WHEN o.status = 'SENT' THEN ${sentAt}::timestamptz END, attempts = r.attempts + 1, updated_at = now()
       FROM unnest(${textArray(outcomes.ids)}::text[], ${textArray(outcomes.statuses)}::text[], ${textArray(outcomes.errors)}::text[]) AS o(id, status, error)
-      WHERE r.id = o.id),
+      WHERE r.id = o.id
+      RETURNING 1),
     counted AS (
       UPDATE campaigns SET messages_sent = messages_sent + ${outcomes.sent},
         messages_errored = messages_errored + ${outcomes.errored},
@@ -183,6 +188,7 @@ async function finish(db: Db, plan: DeliveryPlan, senderId: string, outcomes: Ou
         channels_created = channels_created + ${channelsCreated},
         users_sent = users_sent + ${outcomes.sent}, updated_at = clock_timestamp()
       WHERE id = ${plan.campaignId} AND status = 'IN_PROGRESS'
+        AND (SELECT count(*) FROM marked) ${messages.ids.length ? Prisma.sql`+ (SELECT count(*) FROM sent)` : Prisma.empty} >= 0
       RETURNING 1)
     SELECT count(*)::int AS moved FROM counted`));
   return rows[0]!.moved > 0;
