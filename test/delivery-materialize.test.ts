@@ -165,4 +165,36 @@ describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () =>
       SELECT count(*)::int AS n FROM (SELECT user_id FROM recipients WHERE campaign_id = ${id} GROUP BY user_id HAVING count(*) > 1) d`;
     expect(dups!.n).toBe(0);
   });
+
+  test('each chunk waits for a slot (the process\'s batch slots while its API is busy) and gives it back when it ends', async () => {
+    await t.app.db.prisma.$executeRaw`
+      INSERT INTO users (id, name) SELECT 'slot-' || n, 'User ' || n FROM generate_series(1, 20) AS n
+      UNION ALL SELECT 'slot-sender', 'Sender'`;
+    const segment = await createSegment(t, { type: 'USER', name: 'Slot', filter: { id: { $autocomplete: 'slot-' } } });
+    const id = await createCampaign(t, { name: 'Slot', senderId: 'slot-sender', segmentIds: [segment], messageTemplate: { text: 'Hi' } });
+    await t.app.db.prisma.campaign.update({ where: { id }, data: { status: 'IN_PROGRESS' } });
+    let open!: () => void;
+    const busy = new Promise<void>((resolve) => (open = resolve));
+    let granted = 0;
+    let held = 0;
+    const heldAtChunkEnd: number[] = [];
+    // The first slot comes only once a batch holding it ends (open()); the others at once.
+    const slot = async () => {
+      if (granted++ === 0) await busy;
+      held += 1;
+      return () => void (held -= 1);
+    };
+    const run = materializeRecipients(t.app.db.prisma, id, { firstChunkSize: 7, slot, onChunk: () => void heldAtChunkEnd.push(held) });
+    await sleep(300);
+    expect(await audienceState(id)).toMatchObject({ rows: 0, total: 0, materialized: false });
+    open();
+    expect(await run).toBe('complete');
+    // 20 users and the sender, left out: chunks of 7, 10 … entities, one slot each, given back before the next.
+    expect(await audienceState(id)).toEqual({ rows: 20, total: 20, materialized: true, through: null });
+    expect(heldAtChunkEnd.length).toBeGreaterThanOrEqual(2);
+    expect(heldAtChunkEnd.every((n) => n === 0)).toBe(true);
+    expect(granted).toBe(heldAtChunkEnd.length);
+    expect(held).toBe(0);
+  });
 });
+

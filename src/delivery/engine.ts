@@ -110,6 +110,8 @@ async function startCampaignJob(deps: EngineDeps, campaignId: string, job: JobCo
   };
   const outcome = await materializeRecipients(deps.prisma, campaignId, {
     signal: job.signal,
+    // While the API is busy, a chunk is one of the few batches this process runs at once (priority.ts).
+    slot: () => deps.slots.acquire(job.signal),
     // Each chunk shows the audience growing; delivery starts on the rows of the first one.
     onChunk: async () => {
       audienceGrew(campaignId);

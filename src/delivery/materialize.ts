@@ -163,6 +163,12 @@ export interface MaterializeControl {
   onChunk?(written: number): Promise<void> | void;
   /** The first chunk's size (CHUNK.first); later ones adapt (nextChunkSize). */
   firstChunkSize?: number;
+  /**
+   * Taken before each chunk and released once it has ended (its wait is not counted in the
+   * chunk's time): the process's batch slots (priority.ts), so that while its API is busy an
+   * audience chunk is one of the few heavy statements it runs at once, not one more.
+   */
+  slot?: () => Promise<() => void>;
 }
 
 /**
@@ -176,14 +182,21 @@ export async function materializeRecipients(prisma: PrismaClient, campaignId: st
   let size = control.firstChunkSize ?? CHUNK.first;
   for (;;) {
     if (control.signal?.aborted) return 'interrupted';
+    const release = (await control.slot?.()) ?? (() => {});
+    if (control.signal?.aborted) {
+      release();
+      return 'interrupted';
+    }
     const began = performance.now();
     const write = (someExist: boolean) =>
       prisma.$transaction((tx) => materializeChunk(tx, campaignId, size, someExist), { timeout: 120_000, maxWait: 30_000 });
     // A recipient row that exists already refuses the chunk (unique key): see the module comment.
-    const chunk = await write(false).catch((error: unknown) => {
-      if (isUniqueViolation(error)) return write(true);
-      throw error;
-    });
+    const chunk = await write(false)
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error)) return write(true);
+        throw error;
+      })
+      .finally(release);
     if (chunk.state !== 'written') return chunk.state;
     await control.onChunk?.(chunk.written);
     if (chunk.last) return 'complete';
