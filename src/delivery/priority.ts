@@ -8,9 +8,9 @@
  * process (createBatchSlots), and a lane about to start one first waits until no API request
  * is in flight, at most MAX_WAIT_MS. An audience chunk (materialize.ts) takes a slot too:
  * beside a batch it kept both cores busy while the audience was written, the reads' worst
- * time (50 dashboards, p99 of 6 runs: 76–178 ms without, 45–95 ms with). Delivery slows under a steady stream of reads but never
- * stops: that many lanes keep going. In a process without the API (role `worker`) nothing
- * is ever in flight and neither costs anything.
+ * time (50 dashboards, p99 of 6 runs: 76–178 ms without, 45–95 ms with). Delivery slows
+ * under a steady stream of reads but never stops: that many lanes keep going. In a process
+ * without the API (role `worker`) nothing is ever in flight and neither costs anything.
  */
 
 /** Longest a lane waits before a batch for API requests in flight to finish. */
