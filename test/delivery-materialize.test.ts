@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { materializeRecipients } from '../src/delivery/materialize.js';
+import { runStart } from '../src/delivery/engine.js';
+import { RateLimiter } from '../src/delivery/rate-limit.js';
+import { createLogger } from '../src/logger.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { createCampaign, startCampaign, waitForCampaign } from './helpers/delivery.js';
 import { createSegment } from './helpers/delivery-extra.js';
@@ -25,6 +28,17 @@ async function audienceState(id: string) {
       materialized_at IS NOT NULL AS materialized, materialized_through AS through
     FROM campaigns WHERE id = ${id}`;
   return row!;
+}
+
+/** An IN_PROGRESS campaign (no job) over a segment of `count` new users `<prefix>-n` and their sender; returns its id. */
+async function runningOver(prefix: string, count: number): Promise<string> {
+  await t.app.db.prisma.$executeRaw`
+    INSERT INTO users (id, name) SELECT ${prefix}::text || '-' || n, 'User ' || n FROM generate_series(1, ${count}::int) AS n
+    UNION ALL SELECT ${prefix}::text || '-sender', 'Sender'`;
+  const segment = await createSegment(t, { type: 'USER', name: prefix, filter: { id: { $autocomplete: `${prefix}-` } } });
+  const id = await createCampaign(t, { name: prefix, senderId: `${prefix}-sender`, segmentIds: [segment], messageTemplate: { text: 'Hi' } });
+  await t.app.db.prisma.campaign.update({ where: { id }, data: { status: 'IN_PROGRESS', startedAt: new Date() } });
+  return id;
 }
 
 describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () => {
@@ -167,12 +181,7 @@ describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () =>
   });
 
   test('each chunk waits for a slot (the process\'s batch slots while its API is busy) and gives it back when it ends', async () => {
-    await t.app.db.prisma.$executeRaw`
-      INSERT INTO users (id, name) SELECT 'slot-' || n, 'User ' || n FROM generate_series(1, 20) AS n
-      UNION ALL SELECT 'slot-sender', 'Sender'`;
-    const segment = await createSegment(t, { type: 'USER', name: 'Slot', filter: { id: { $autocomplete: 'slot-' } } });
-    const id = await createCampaign(t, { name: 'Slot', senderId: 'slot-sender', segmentIds: [segment], messageTemplate: { text: 'Hi' } });
-    await t.app.db.prisma.campaign.update({ where: { id }, data: { status: 'IN_PROGRESS' } });
+    const id = await runningOver('slot', 20);
     let open!: () => void;
     const busy = new Promise<void>((resolve) => (open = resolve));
     let granted = 0;
@@ -195,6 +204,35 @@ describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () =>
     expect(heldAtChunkEnd.every((n) => n === 0)).toBe(true);
     expect(granted).toBe(heldAtChunkEnd.length);
     expect(held).toBe(0);
+  });
+
+  test('the start job takes its process\'s batch slots for the chunks it writes', async () => {
+    const id = await runningOver('jobslot', 12);
+    let acquired = 0;
+    let released = 0;
+    let chunks = 0;
+    const outcome = await runStart(
+      {
+        prisma: t.app.db.prisma,
+        pool: t.app.db.pool,
+        logger: createLogger('silent'),
+        // The start job reports each chunk it wrote as a change.
+        hooks: { webhooks: false, changed: () => void (chunks += 1), announce: () => {} },
+        batchSize: 100,
+        lanes: 1,
+        limiter: new RateLimiter(0),
+        slots: { acquire: async () => ((acquired += 1), () => void (released += 1)) },
+        reconnectWindowMs: 1000,
+        enqueueLanes: async () => {},
+      },
+      id,
+      { signal: new AbortController().signal, touch: async () => {} },
+    );
+    expect(outcome).toBe('done');
+    expect(await audienceState(id)).toEqual({ rows: 12, total: 12, materialized: true, through: null });
+    // A chunk covers a range of the whole users table (the other tests' users too): one slot each, given back.
+    expect(chunks).toBeGreaterThanOrEqual(1);
+    expect([acquired, released]).toEqual([chunks, chunks]);
   });
 });
 
