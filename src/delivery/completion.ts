@@ -10,12 +10,13 @@
  * Should the counters ever disagree with the rows, a lane that found nothing to claim for a
  * while asks the rows themselves (`completeByRows`): one walk of the campaign's recipients.
  */
-import { moveCampaign, type EngineDeps } from './engine.js';
+import type { Logger } from '../logger.js';
+import { moveCampaign, type TransitionDeps } from './transitions.js';
 
 export type Completion = 'completed' | 'pending' | 'not-running';
 
 /** Completes the campaign when its counters leave no recipient PENDING. */
-export async function completeIfDelivered(deps: Pick<EngineDeps, 'prisma' | 'hooks'>, campaignId: string): Promise<Completion> {
+export async function completeIfDelivered(deps: TransitionDeps, campaignId: string): Promise<Completion> {
   const counters = await deps.prisma.campaign.findUnique({
     where: { id: campaignId },
     select: { status: true, materializedAt: true, recipientsTotal: true, messagesSent: true, messagesErrored: true, recipientsSkipped: true },
@@ -31,7 +32,7 @@ export async function completeIfDelivered(deps: Pick<EngineDeps, 'prisma' | 'hoo
  * The slow path, when the counters still say PENDING but no lane could claim anything for a
  * while: completes the campaign if no row is PENDING (the counters drifted), by the rows.
  */
-export async function completeByRows(deps: Pick<EngineDeps, 'prisma' | 'hooks' | 'logger'>, campaignId: string): Promise<boolean> {
+export async function completeByRows(deps: TransitionDeps & { logger: Logger }, campaignId: string): Promise<boolean> {
   const complete = { materializedAt: { not: null }, recipients: { none: { status: 'PENDING' as const } } };
   const moved = await moveCampaign(deps, campaignId, 'complete', { completedAt: new Date() }, complete);
   if (moved) deps.logger.warn('campaign completed by its rows: its counters count recipients that are not PENDING', { campaignId });

@@ -19,11 +19,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { reportTransition, transitionCampaign, type CampaignAction, type TransitionHooks } from '../campaigns/status.js';
+import type { TransitionHooks } from '../campaigns/status.js';
 import type { Logger } from '../logger.js';
 import { deliverBatch, type BatchResult } from './batch.js';
 import { materializeRecipients } from './materialize.js';
 import { completeByRows, completeIfDelivered } from './completion.js';
+import { failCampaign, moveCampaign } from './transitions.js';
 import { audienceGrew, nextAudienceChunk } from './audience-signal.js';
 import { apiRequestsFirst, type BatchSlots } from './priority.js';
 import { loadDeliveryPlan, type DeliveryPlan } from './plan.js';
@@ -57,26 +58,6 @@ export interface JobControl {
   signal: AbortSignal;
   /** Extends the job's lock. */
   touch(): Promise<void>;
-}
-
-/** Applies a transition and, if it moved, reports it; returns whether it moved. */
-export async function moveCampaign(
-  deps: Pick<EngineDeps, 'prisma' | 'hooks'>,
-  campaignId: string,
-  action: CampaignAction,
-  extra: Parameters<typeof transitionCampaign>[3] = {},
-  condition: Parameters<typeof transitionCampaign>[4] = {},
-): Promise<boolean> {
-  const moved = await transitionCampaign(deps.prisma, campaignId, action, extra, condition, deps.hooks.webhooks);
-  if (moved) reportTransition(deps.hooks, campaignId, action);
-  return moved;
-}
-
-/** SCHEDULED|IN_PROGRESS → FAILED with `reason` (shown to clients: no internal details). */
-export async function failCampaign(deps: Pick<EngineDeps, 'prisma' | 'hooks' | 'logger'>, campaignId: string, reason: string): Promise<void> {
-  if (await moveCampaign(deps, campaignId, 'fail', { failureReason: reason, completedAt: new Date() })) {
-    deps.logger.warn('campaign failed', { campaignId, reason });
-  }
 }
 
 /** Runs `step`, riding out lost database connections (see reconnect.ts). */
