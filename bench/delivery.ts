@@ -38,9 +38,13 @@
  * SIGTERM, writes its whole life's V8 CPU profile there (sum it with bench/load/cpu-profile.ts).
  * BENCH_WAL_RANGE=1 prints the run's WAL range, for `pg_waldump --stats=record -s … -e …` (the
  * segments must still be there: a wal_keep_size larger than the run's WAL keeps them).
+ * BENCH_LOG_DIR=dir writes each Beacon process's log to dir/<name>.log after the run, at
+ * BENCH_LOG_LEVEL (default info; debug logs every batch a lane delivered, with its time), with
+ * Node's DEBUG=BENCH_DEBUG (`agenda:*`: when each worker locked and began each job).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { signServerToken } from '../src/auth/tokens.js';
@@ -219,11 +223,12 @@ function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 async function startBeacons(url: string): Promise<{ processes: WorkerProcess[]; api: WorkerProcess; apiUrl: string }> {
   // Beacon's own batch size unless this environment sets one (the worker helper's default is the tests' small batches).
   const batchSize = String(loadConfig({ DATABASE_URL: url }).deliveryBatchSize);
-  const env: Record<string, string> = { LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: batchSize };
+  const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', BEACON_DELIVERY_BATCH_SIZE: batchSize };
   // With several workers, each runs its share of the campaign's lanes (README, Configuration):
   // a worker may otherwise take them all while the others sit idle.
   if (workers > 0) env.BEACON_DELIVERY_CONCURRENCY = String(Math.ceil(loadConfig({ DATABASE_URL: url }).deliveryLanes / workers));
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
+  if (process.env.BENCH_DEBUG) env.DEBUG = process.env.BENCH_DEBUG;
   // Events cross processes through Redis: the workers' progress reaches the api's subscribers.
   if (workers > 0) env.REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const nodeArgs = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir, ...npmStartArgs()] : npmStartArgs();
@@ -284,6 +289,7 @@ async function endToEnd(url: string) {
     await closeWatchers(watchers);
     // The api process logs its live-events hub's reads as it stops.
     await api.terminate(30_000);
+    if (process.env.BENCH_LOG_DIR) for (const p of processes) writeFileSync(join(process.env.BENCH_LOG_DIR, `${p.name}.log`), p.output());
     const liveReads = Number(api.logs.find((e) => e.msg === 'stopped')?.liveReads ?? NaN);
 
     const client = new pg.Client({ connectionString: url });
@@ -346,6 +352,8 @@ async function endToEnd(url: string) {
       cpuSeconds: {
         beacon: cpu.some((c) => c === null) ? null : round(cpu.reduce((a, b) => a! + b!, 0)!, 1),
         server: serverCpuSeconds,
+        /** Each Beacon process's share, in the order of `processes`. */
+        beaconByProcess: cpu,
       },
       events: {
         progressEvents: progress.length,
@@ -381,6 +389,8 @@ async function endToEnd(url: string) {
         walMb: mb(walBytes),
         walBytesPerRecipient: Math.round(walBytes / users),
         blocksReadPerRecipient: round(work.blocksRead / users, 2),
+        /** The relations those reads were of (the six most read), per recipient. */
+        blocksReadPerRecipientBy: Object.fromEntries(Object.entries(work.blocksReadByRelation).slice(0, 6).map(([name, read]) => [name, round(read / users, 3)])),
         blocksHitPerRecipient: round(work.blocksHit / users, 1),
         backendWritesPerRecipient: round(work.buffersWrittenByBackends / users, 2),
         recipientUpdatesHot: `${updates.hot} of ${updates.updates}`,

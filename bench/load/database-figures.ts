@@ -26,6 +26,22 @@ export interface ServerWork {
   blocksRead: number;
   /** Dirty buffers the backends had to write out themselves to make room (server-wide). */
   buffersWrittenByBackends: number;
+  /** Blocks read from the OS per table and index of the database (heap and TOAST of a table together), the most first. */
+  blocksReadByRelation: Record<string, number>;
+}
+
+/** Blocks read so far by each table (heap + TOAST) and index of the connected database. */
+const RELATION_READS_SQL = `SELECT relname AS name, (coalesce(heap_blks_read, 0) + coalesce(toast_blks_read, 0))::text AS read FROM pg_statio_user_tables
+  UNION ALL SELECT indexrelname, coalesce(idx_blks_read, 0)::text FROM pg_statio_user_indexes`;
+
+function relationDeltas(start: { name: string; read: string }[], end: { name: string; read: string }[]): Record<string, number> {
+  const before = new Map(start.map((r) => [r.name, Number(r.read)]));
+  return Object.fromEntries(
+    end
+      .map((r) => [r.name, Number(r.read) - (before.get(r.name) ?? 0)] as const)
+      .filter(([, read]) => read > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }
 
 const SERVER_WORK_SQL = `SELECT pg_current_wal_lsn()::text AS lsn,
@@ -41,13 +57,15 @@ const SERVER_WORK_SQL = `SELECT pg_current_wal_lsn()::text AS lsn,
 export async function walCounter(url: string): Promise<{ stop(): Promise<ServerWork> }> {
   type Row = { lsn: string; hit: string; read: string; backend: string };
   const [start] = await query<Row>(url, SERVER_WORK_SQL);
+  const relationsAtStart = await query<{ name: string; read: string }>(url, RELATION_READS_SQL);
   return {
     async stop() {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const [end] = await query<Row & { bytes: string }>(url, `SELECT pg_wal_lsn_diff(lsn::pg_lsn, $1::pg_lsn)::bigint::text AS bytes, * FROM (${SERVER_WORK_SQL}) s`, [start!.lsn]);
       if (process.env.BENCH_WAL_RANGE) console.error(`WAL range ${start!.lsn} ${end!.lsn}`);
+      const relations = relationDeltas(relationsAtStart, await query<{ name: string; read: string }>(url, RELATION_READS_SQL));
       const delta = (key: 'hit' | 'read' | 'backend') => Number(end![key]) - Number(start![key]);
-      return { walBytes: Number(end!.bytes), blocksHit: delta('hit'), blocksRead: delta('read'), buffersWrittenByBackends: delta('backend') };
+      return { walBytes: Number(end!.bytes), blocksHit: delta('hit'), blocksRead: delta('read'), buffersWrittenByBackends: delta('backend'), blocksReadByRelation: relations };
     },
   };
 }
