@@ -57,6 +57,7 @@ import { npmStartArgs, startWorker, type WorkerProcess } from '../test/helpers/w
 import { closeWatchers, completedLags, openWatchers } from './load/watchers.js';
 import { startReadersProcess } from './load/readers-process.js';
 import { adminUrl, intArg } from './load/args.js';
+import { beaconDefaults } from './load/beacon-env.js';
 import { TICKS_PER_SECOND, processTicks } from './load/proc.js';
 import { deliveryTableSizes, recipientUpdates, serverCpu, walCounter } from './load/database-figures.js';
 
@@ -221,9 +222,9 @@ function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * one `api` process and N `worker` processes; resolves once they all serve.
  */
 async function startBeacons(url: string): Promise<{ processes: WorkerProcess[]; api: WorkerProcess; apiUrl: string }> {
-  // Beacon's own batch size unless this environment sets one (the worker helper's default is the tests' small batches).
-  const batchSize = String(loadConfig({ DATABASE_URL: url }).deliveryBatchSize);
-  const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', BEACON_DELIVERY_BATCH_SIZE: batchSize };
+  // Beacon's own defaults (batch size, job polling and locks) unless this environment sets
+  // them: the worker helper's are the tests' (small batches, a lock renewal every 200 ms).
+  const env: Record<string, string> = { ...beaconDefaults(), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
   // With several workers, each runs its share of the campaign's lanes (README, Configuration):
   // a worker may otherwise take them all while the others sit idle.
   if (workers > 0) env.BEACON_DELIVERY_CONCURRENCY = String(Math.ceil(loadConfig({ DATABASE_URL: url }).deliveryLanes / workers));

@@ -26,6 +26,7 @@ import pg from 'pg';
 import { signServerToken } from '../src/auth/tokens.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker } from '../test/helpers/worker-process.js';
+import { beaconDefaults } from './load/beacon-env.js';
 import { intArg } from './load/args.js';
 import { withScratchDatabase } from './load/scratch.js';
 import { selfTimes } from './load/cpu-profile.js';
@@ -110,7 +111,7 @@ await withScratchDatabase(seed, async (url) => {
   const start = npmStartArgs();
   const extra = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_SEMI ? [`--max-semi-space-size=${process.env.BENCH_SEMI}`] : [])];
   const nodeArgs = [...start.slice(0, -1), ...extra, start.at(-1)!];
-  const beacon = await startWorker({ databaseUrl: url, name: 'bench-reads', nodeArgs, env: { BEACON_ROLE: 'api', LOG_LEVEL: 'info', ...(process.env.BENCH_NODE_ENV ? { NODE_ENV: process.env.BENCH_NODE_ENV } : {}) } });
+  const beacon = await startWorker({ databaseUrl: url, name: 'bench-reads', nodeArgs, env: { ...beaconDefaults(), BEACON_ROLE: 'api', LOG_LEVEL: 'info', ...(process.env.BENCH_NODE_ENV ? { NODE_ENV: process.env.BENCH_NODE_ENV } : {}) } });
   const apiUrl = String(beacon.logs.find((e) => e.msg === 'beacon started')?.graphql ?? '');
   const token = await signServerToken(TEST_SECRET);
   // `trivial` ({ __typename }): what any request costs before it reads anything.

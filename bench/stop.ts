@@ -24,6 +24,7 @@ import WebSocket from 'ws';
 import { signServerToken } from '../src/auth/tokens.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker } from '../test/helpers/worker-process.js';
+import { beaconDefaults } from './load/beacon-env.js';
 import { intArg } from './load/args.js';
 import { withScratchDatabase } from './load/scratch.js';
 
@@ -73,7 +74,7 @@ interface Row {
 }
 
 async function run(url: string) {
-  const env: Record<string, string> = { BEACON_ROLE: 'all', LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
+  const env: Record<string, string> = { ...beaconDefaults(), BEACON_ROLE: 'all', LOG_LEVEL: 'info', BEACON_DELIVERY_BATCH_SIZE: '1000' };
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('BEACON_DELIVERY_') && value) env[key] = value;
   const beacon = await startWorker({ databaseUrl: url, name: 'bench-stop', nodeArgs: npmStartArgs(), env });
   const apiUrl = String(beacon.logs.find((e) => e.msg === 'beacon started')!.graphql);
