@@ -128,6 +128,11 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   agenda.define(JOBS.deliver, handler(runDeliver), slots(config.deliveryConcurrency));
   const webhooks = await defineWebhookJob(agenda, { config, db, logger, work: options.work });
   if (options.work) await agenda.start();
+  // Agenda connects its notification channel in start(), and a job saved while it is not
+  // connected wakes nobody: the workers found a start queued by an `api` process only at
+  // their next poll (BEACON_JOB_POLL_MS, 1 s: api + 2 workers sent their first message 475–800
+  // ms after startCampaign, one `all` process ~100 ms). An api process connects it to NOTIFY.
+  else await connectNotifications(agenda, backend);
 
   return {
     async scheduleStart(campaignId, when) {
@@ -147,7 +152,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       // Sends in flight are aborted first (their events are due again at once), so the webhook job ends too.
       await webhooks.close();
       stopping.abort();
-      if (!options.work) return;
+      if (!options.work) return backend.notificationChannel?.disconnect();
       await agenda.drain();
       // Jobs this worker locked but never started (queued behind a concurrency limit, a
       // retry due shortly, one locked by a poll that raced the drain) stay locked after a
@@ -159,6 +164,14 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       ]);
     },
   };
+}
+
+/** Connects the channel through which saving a job NOTIFYs the workers, in a process that runs no jobs. */
+async function connectNotifications(agenda: Agenda, backend: PostgresBackend): Promise<void> {
+  const channel = backend.notificationChannel;
+  if (!channel) return; // the embedded database: its one worker polls
+  await agenda.ready;
+  await channel.connect();
 }
 
 /**
