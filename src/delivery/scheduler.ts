@@ -130,8 +130,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   if (options.work) await agenda.start();
   // Agenda connects its notification channel in start(), and a job saved while it is not
   // connected wakes nobody: the workers found a start queued by an `api` process only at
-  // their next poll (BEACON_JOB_POLL_MS, 1 s: api + 2 workers sent their first message 475–800
-  // ms after startCampaign, one `all` process ~100 ms). An api process connects it to NOTIFY.
+  // their next poll (BEACON_JOB_POLL_MS, 1 s: api + 2 workers sent their first batch 475–800
+  // ms after startCampaign, one `all` process ~110 ms). An api process connects it to NOTIFY.
   else await connectNotifications(agenda, backend);
 
   return {
