@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { materializeRecipients } from '../src/delivery/materialize.js';
-import { runStart } from '../src/delivery/engine.js';
+import { campaignsWithFrontier, runDeliver, runStart } from '../src/delivery/engine.js';
+import type pg from 'pg';
 import { RateLimiter } from '../src/delivery/rate-limit.js';
 import { createLogger } from '../src/logger.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -233,6 +234,38 @@ describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () =>
     // A chunk covers a range of the whole users table (the other tests' users too): one slot each, given back.
     expect(chunks).toBeGreaterThanOrEqual(1);
     expect([acquired, released]).toEqual([chunks, chunks]);
+  });
+
+  test('lanes of a campaign in one process share its frontier while any of them runs, and drop it when the last ends, by an error too', async () => {
+    const id = await runningOver('frontier', 3);
+    // Each lane waits at its batch slot until let go; then its batch fails (not a lost connection), so the lane throws.
+    const gates: (() => void)[] = [];
+    const failing = { connect: async () => Promise.reject(new Error('no connection for this test')) } as unknown as pg.Pool;
+    const deps = {
+      prisma: t.app.db.prisma,
+      pool: failing,
+      logger: createLogger('silent'),
+      hooks: { webhooks: false, changed: () => {}, announce: () => {} },
+      batchSize: 100,
+      lanes: 2,
+      limiter: new RateLimiter(0),
+      slots: { acquire: () => new Promise<() => void>((resolve) => gates.push(() => resolve(() => {}))) },
+      reconnectWindowMs: 1000,
+      enqueueLanes: async () => {},
+    };
+    const job = { signal: new AbortController().signal, touch: async () => {} };
+    const first = runDeliver(deps, id, job);
+    const second = runDeliver(deps, id, job);
+    await pollUntil(async () => gates.length, (n) => n === 2, 'both lanes at their slot');
+    expect(campaignsWithFrontier()).toContain(id);
+    gates[0]!();
+    await expect(first).rejects.toThrow('no connection for this test');
+    // The other lane still runs: the frontier stays for it.
+    expect(campaignsWithFrontier()).toContain(id);
+    gates[1]!();
+    await expect(second).rejects.toThrow('no connection for this test');
+    // Nothing is left behind for a campaign no lane of this process runs (it stayed when a lane threw: checked).
+    expect(campaignsWithFrontier()).not.toContain(id);
   });
 });
 

@@ -135,6 +135,8 @@ interface Lane {
   idle: number;
   /** The PENDING count (by the counters) when this lane last found nothing to claim. */
   unsettled: number | null;
+  /** Shared with the other lanes of the campaign in this process (see frontiers). */
+  frontier: Frontier;
 }
 
 /**
@@ -155,20 +157,37 @@ const IDLE_LOOKS = 8;
  * in its siblings' batches in flight (each commits its batch, or claims it again from its
  * own cursor on a retry); rows left behind otherwise are found by the walk from the start
  * (deliverStep). Claims that return out of order may move it back: a longer walk, no more.
- * Dropped when a lane of the campaign ends.
+ * Kept while a lane of the campaign runs in this process, however it ends.
  */
-const frontiers = new Map<string, string>();
+const frontiers = new Map<string, Frontier>();
+
+interface Frontier {
+  /** The last recipient a lane of this process claimed; null before the first claim. */
+  lastId: string | null;
+  /** Lanes of the campaign running in this process. */
+  lanes: number;
+}
+
+/** Campaigns with a frontier in this process: those with a lane running here (for tests). */
+export function campaignsWithFrontier(): string[] {
+  return [...frontiers.keys()];
+}
 
 /** campaign.deliver: one lane, a step per batch. */
 export async function runDeliver(deps: EngineDeps, campaignId: string, job: JobControl): Promise<JobOutcome> {
-  const lane: Lane = { campaignId, plan: null, after: null, fromStart: false, idle: 0, unsettled: null };
-  for (;;) {
-    // Each step retries on its own, so the reconnect window counts from a step's first failure.
-    const outcome = await reconnecting(deps, job, { job: 'campaign.deliver', campaignId }, () => deliverStep(deps, lane, job));
-    if (outcome !== 'more') {
-      frontiers.delete(campaignId);
-      return outcome;
+  let frontier = frontiers.get(campaignId);
+  if (!frontier) frontiers.set(campaignId, (frontier = { lastId: null, lanes: 0 }));
+  frontier.lanes += 1;
+  const lane: Lane = { campaignId, plan: null, after: null, fromStart: false, idle: 0, unsettled: null, frontier };
+  try {
+    for (;;) {
+      // Each step retries on its own, so the reconnect window counts from a step's first failure.
+      const outcome = await reconnecting(deps, job, { job: 'campaign.deliver', campaignId }, () => deliverStep(deps, lane, job));
+      if (outcome !== 'more') return outcome;
     }
+  } finally {
+    frontier.lanes -= 1;
+    if (frontier.lanes === 0) frontiers.delete(campaignId);
   }
 }
 
@@ -202,8 +221,8 @@ async function deliverStep(deps: EngineDeps, lane: Lane, job: JobControl): Promi
       throw error;
     });
     if (!grant) return 'interrupted';
-    const after = lane.fromStart ? null : (frontiers.get(campaignId) ?? lane.after);
-    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, { after, sentAt: grant.at, onClaimed: (lastId) => frontiers.set(campaignId, lastId) });
+    const after = lane.fromStart ? null : (lane.frontier.lastId ?? lane.after);
+    result = await deliverBatch(deps.pool, plan, plan.sender, grant.size, { after, sentAt: grant.at, onClaimed: (lastId) => (lane.frontier.lastId = lastId) });
     grant.settle(result.claimed);
   } finally {
     release();
