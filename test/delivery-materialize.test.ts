@@ -258,9 +258,14 @@ describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () =>
     const second = runDeliver(deps, id, job);
     await pollUntil(async () => gates.length, (n) => n === 2, 'both lanes at their slot');
     expect(campaignsWithFrontier()).toContain(id);
+    // A third lane that ends normally (its worker shutting down) while the others run: the
+    // frontier stays for them (it was dropped when any lane returned: checked).
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(await runDeliver(deps, id, { ...job, signal: stopped.signal })).toBe('interrupted');
+    expect(campaignsWithFrontier()).toContain(id);
     gates[0]!();
     await expect(first).rejects.toThrow('no connection for this test');
-    // The other lane still runs: the frontier stays for it.
     expect(campaignsWithFrontier()).toContain(id);
     gates[1]!();
     await expect(second).rejects.toThrow('no connection for this test');
