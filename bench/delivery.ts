@@ -19,7 +19,7 @@
  * Other load on the machine skews wall-clock figures: the load average is printed with them,
  * and the CPU seconds of Beacon and of the server's backends are the steadier measure.
  *
- * Usage: npm run bench:delivery -- --users 100000 [--subscribers 1000] [--readers 50] [--workers 2]
+ * Usage: npm run bench:delivery -- --users 100000 [--subscribers 1000] [--readers 50] [--workers 2] [--floor 0]
  *   --subscribers N  graphql-ws subscribers on the campaign (default 1): COMPLETED lag p50/p99
  *                    and the live-events hub's campaign reads per event (logged by the api
  *                    process as it stops).
@@ -28,6 +28,7 @@
  *                    latency p50/p99 while it delivers (bench/load/readers.ts), measured in
  *                    a child process of their own, so the bench's event loop (watchers,
  *                    samplers) does not add to Beacon's figure.
+ *   --floor 0        skips the floor (2. above), which takes about as long as the run.
  *   --workers N      one `api` process and N `worker` processes instead of one `all`, their
  *                    events shared through Redis (BENCH_REDIS_URL, REDIS_URL or the local one),
  *                    each running lanes ÷ N lanes (BEACON_DELIVERY_CONCURRENCY, unless set).
@@ -70,6 +71,8 @@ const subscribers = intArg('subscribers', 1, 1);
 const readers = intArg('readers', 0, 0);
 /** 0: one `all` process; N: one `api` process and N `worker` processes. */
 const workers = intArg('workers', 0, 0);
+/** 0: no floor (its copy and its single transaction take as long as the run itself at 1,000,000). */
+const withFloor = intArg('floor', 1, 0) > 0;
 /** BENCH_CPU_PROF=dir: Beacon runs with --cpu-prof into dir (see the header). */
 const cpuProfileDir = process.env.BENCH_CPU_PROF || null;
 
@@ -420,20 +423,20 @@ try {
   const seedStart = performance.now();
   await seed(url);
   const seedMs = performance.now() - seedStart;
-  await adminQuery(adminUrl, `CREATE DATABASE ${floorDatabase} TEMPLATE ${database}`);
+  if (withFloor) await adminQuery(adminUrl, `CREATE DATABASE ${floorDatabase} TEMPLATE ${database}`);
 
   const loadBefore = round(loadavg()[0]!, 2);
   const run = await endToEnd(url);
-  const bulk = await floor(databaseUrl(adminUrl, floorDatabase));
-  if (bulk.messages !== users) throw new Error(`the floor wrote ${bulk.messages} messages, not ${users}`);
-  const floorPerSecond = Math.round(users / (bulk.ms / 1000));
-  const ratio = round(floorPerSecond / run.recipientsPerSecond, 2);
+  const bulk = withFloor ? await floor(databaseUrl(adminUrl, floorDatabase)) : null;
+  if (bulk && bulk.messages !== users) throw new Error(`the floor wrote ${bulk.messages} messages, not ${users}`);
+  const floorPerSecond = bulk ? Math.round(users / (bulk.ms / 1000)) : null;
+  const ratio = floorPerSecond === null ? null : round(floorPerSecond / run.recipientsPerSecond, 2);
   const report = {
     users,
     seedMs: Math.round(seedMs),
     loadAverage: { before: loadBefore, after: round(loadavg()[0]!, 2) },
     ...run,
-    floor: { seconds: round(bulk.ms / 1000, 2), recipientsPerSecond: floorPerSecond, stepsMs: bulk.stepsMs, serverCpuSeconds: bulk.serverCpuSeconds },
+    floor: bulk && { seconds: round(bulk.ms / 1000, 2), recipientsPerSecond: floorPerSecond, stepsMs: bulk.stepsMs, serverCpuSeconds: bulk.serverCpuSeconds },
     /** Floor throughput ÷ end-to-end throughput (below 1: faster than the floor, which uses one backend). */
     floorRatio: ratio,
   };
@@ -441,7 +444,7 @@ try {
   console.table(figureRows(report));
   console.log(
     `delivery of ${users.toLocaleString('en')} recipients (batch ${run.batchSize}, ${run.lanes} lanes, load ${loadBefore}): ` +
-      `${run.recipientsPerSecond.toLocaleString('en')}/s end to end, floor ${floorPerSecond.toLocaleString('en')}/s (ratio ${ratio}), ` +
+      `${run.recipientsPerSecond.toLocaleString('en')}/s end to end, ${floorPerSecond === null ? 'no floor' : `floor ${floorPerSecond.toLocaleString('en')}/s (ratio ${ratio})`}, ` +
       `peak RSS ${run.rssMb.peak} MB, COMPLETED seen ${run.events.completedLagMs} ms after commit, progress every ${run.events.meanGapMs} ms, ` +
       `first progress ${run.events.firstProgressMs} ms (first sent ${run.events.firstSentMs} ms) after startCampaign; ` +
       `server CPU ${run.cpuSeconds.server} s, Beacon ${run.cpuSeconds.beacon} s, WAL ${run.database.walMb} MB (${run.database.walBytesPerRecipient} B/recipient), ${run.database.blocksReadPerRecipient} blocks read and ${run.database.backendWritesPerRecipient} written by backends per recipient`,
