@@ -9,8 +9,8 @@
  * counters have not moved for 2 s, and prints:
  *   firstProgressMs  startCampaign → the first event with part of the audience written;
  *   stopCallMs       how long the stopCampaign call took;
- *   audienceStopMs   stopCampaign call → the last change of the written audience (the
- *                    chunk in flight committing), at 10 ms resolution;
+ *   audienceStopMs   stopCampaign call → the last change of the written audience, at 10 ms
+ *                    resolution (a chunk in flight rolls back: none shows after the stop);
  *   sentStopMs       the same for messages sent (a batch in flight rolls back);
  *   written          recipients written by then, of `users`, and whether it was complete.
  *

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { materializeRecipients } from '../src/delivery/materialize.js';
+import { distinctChannelId, distinctPairKeySql } from '../src/chat/channels.service.js';
+import { Prisma } from '../src/generated/prisma/client.js';
 import { campaignsWithFrontier, runDeliver, runStart } from '../src/delivery/engine.js';
 import type pg from 'pg';
 import { RateLimiter } from '../src/delivery/rate-limit.js';
@@ -234,6 +236,50 @@ describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () =>
     // A chunk covers a range of the whole users table (the other tests' users too): one slot each, given back.
     expect(chunks).toBeGreaterThanOrEqual(1);
     expect([acquired, released]).toEqual([chunks, chunks]);
+  });
+
+  test('a 1:1 audience is written in the order of its channels\' SHA-256 (distinctChannelId\'s), in chunks that a stop rolls back', async () => {
+    const key = (a: string, b: string) => Prisma.sql`${distinctPairKeySql(Prisma.sql`${a}::text`, Prisma.sql`${b}::text`)}`;
+    for (const [a, b] of [['order-1', 'order-sender'], ['order-sender', 'order-1'], ['Zed.9', 'zed_9'], ['x@y.z', '!-_']] as const) {
+      const [row] = await t.app.db.prisma.$queryRaw<{ id: string }[]>`SELECT '!members-' || translate(left(encode(${key(a, b)}, 'base64'), 32), '+/', '-_') AS id`;
+      expect(row!.id).toBe(distinctChannelId([a, b]));
+    }
+    const id = await runningOver('order', 3000);
+    expect(await materializeRecipients(t.app.db.prisma, id, { firstChunkSize: 100_000 })).toBe('complete');
+    // List order is (created_at, id); ids are time-ordered across milliseconds only. So within
+    // a chunk (one created_at), each millisecond's rows come before the next one's in key
+    // order. In user id order (before), 3,000 rows over several milliseconds overlap.
+    const groups = await t.app.db.prisma.$queryRaw<{ created_at: Date; lo: string; hi: string; n: number }[]>`
+      SELECT r.created_at, min(k.key) AS lo, max(k.key) AS hi, count(*)::int AS n
+      FROM recipients r CROSS JOIN LATERAL (SELECT encode(${distinctPairKeySql(Prisma.sql`r.user_id`, Prisma.sql`'order-sender'::text`)}, 'hex') COLLATE "C" AS key) k
+      WHERE r.campaign_id = ${id} GROUP BY r.created_at, left(r.id, 13) ORDER BY r.created_at, left(r.id, 13)`;
+    expect(groups.reduce((sum, g) => sum + g.n, 0)).toBe(3000);
+    const followers = groups.slice(1).map((g, i) => ({ g, before: groups[i]! })).filter(({ g, before }) => g.created_at.getTime() === before.created_at.getTime());
+    expect(followers.length).toBeGreaterThan(0);
+    for (const { g, before } of followers) expect(before.hi < g.lo).toBe(true);
+
+    // A stop committed while a chunk runs: the chunk rolls back (it would otherwise commit
+    // after the stop), so nothing of it shows. The stop holds the campaign row until the
+    // chunk has written its rows and waits for the row at its last statement.
+    const stopped = await runningOver('abandon', 50);
+    const stop = await t.app.db.pool.connect();
+    try {
+      await stop.query('BEGIN');
+      await stop.query(`UPDATE campaigns SET status = 'STOPPED' WHERE id = $1`, [stopped]);
+      const run = materializeRecipients(t.app.db.prisma, stopped, { firstChunkSize: 100_000 });
+      await pollUntil(
+        async () => (await stop.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_blocking_pids(pid) @> ARRAY[pg_backend_pid()]`)).rows[0].n as number,
+        (blocked) => blocked > 0,
+        'the chunk waits for the campaign row',
+        10_000,
+        20,
+      );
+      await stop.query('COMMIT');
+      expect(await run).toBe('not-running');
+    } finally {
+      stop.release();
+    }
+    expect(await audienceState(stopped)).toEqual({ rows: 0, total: 0, materialized: false, through: null });
   });
 
   test('lanes of a campaign in one process share its frontier while any of them runs, and drop it when the last ends, by an error too', async () => {
