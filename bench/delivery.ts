@@ -51,7 +51,8 @@ import pg from 'pg';
 import { signServerToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { applyMigrations } from '../src/db/migrations.js';
-import { distinctChannelId } from '../src/chat/channels.service.js';
+import { distinctChannelId, distinctPairIdSql } from '../src/chat/channels.service.js';
+import { Prisma } from '../src/generated/prisma/client.js';
 import { adminQuery, databaseUrl } from '../test/setup/global-setup.js';
 import { TEST_SECRET } from '../test/helpers/secret.js';
 import { npmStartArgs, startWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
@@ -136,10 +137,8 @@ async function createFloorCampaign(client: pg.Client): Promise<void> {
 
 /** `{{…}}` of TEXT, rendered in SQL for the floor. */
 const FLOOR_TEXT = `'Hi ' || u.name || ', your ' || (u.custom->>'plan') || ' plan renews in ' || (u.custom->>'city') || '. — Beacon'`;
-/** distinctChannelId([sender, user]) in SQL: sha256 of the sorted ids joined by NUL, base64url, 32 chars. */
-const floorCid = (user: string) => `'messaging:!members-' || left(translate(encode(sha256(
-    convert_to(least(${user}, $2) COLLATE "C", 'UTF8') || '\\x00'::bytea || convert_to(greatest(${user}, $2) COLLATE "C", 'UTF8')),
-  'base64'), '+/=', '-_'), 32)`;
+/** distinctChannelId([sender, user]) in SQL, the sender being the floor's parameter $2. */
+const floorCid = (user: string) => `'messaging:' || ${distinctPairIdSql(Prisma.raw(user), Prisma.raw('$2')).sql}`;
 const FLOOR_CID = floorCid('u.id');
 
 /** The same rows as the campaign writes, by one transaction of INSERT … SELECT; returns ms. */

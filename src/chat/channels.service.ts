@@ -48,6 +48,11 @@ export function distinctPairKeySql(a: Prisma.Sql, b: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`sha256(convert_to(least(${a} COLLATE "C", ${b} COLLATE "C"), 'UTF8') || '\\x00'::bytea || convert_to(greatest(${a} COLLATE "C", ${b} COLLATE "C"), 'UTF8'))`;
 }
 
+/** distinctChannelId of two different members in SQL: the same string, from distinctPairKeySql. */
+export function distinctPairIdSql(a: Prisma.Sql, b: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`('!members-' || translate(left(encode(${distinctPairKeySql(a, b)}, 'base64'), 32), '+/', '-_'))`;
+}
+
 /** `type:id`. */
 export function channelCid(type: string, id: string): string {
   return `${type}:${id}`;

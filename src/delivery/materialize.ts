@@ -174,8 +174,8 @@ export async function materializeChunk(db: Db, campaignId: string, size: number,
  * that the lanes keep busy: at 100,000 recipients with four lanes, chunks that shrank to
  * 1,000–2,000 entities took 100–400 ms each (materialization, not delivery, paced the run:
  * ~9,000/s); chunks of at least 5,000 write it ~1.7× as fast. They aim at 4 s so that a large
- * audience comes in chunks of up to 200,000, sorted (deliveryOrder): 2 s gave 15,500/s at
- * 1,000,000 (0.98 blocks read per recipient), 4 s 15,860 · 16,194/s (0.71). A stop does not
+ * audience comes in chunks of up to 200,000, sorted (deliveryOrder): at 1,000,000, 2 s chunks
+ * read 0.98 blocks per recipient (15,500/s, one run), 4 s ones 0.71–0.77. A stop does not
  * wait for a chunk (it rolls back); what waits for the one in flight is a deletion of users,
  * channels or campaigns (the references lock, see batch.ts) and a worker's shutdown.
  */
@@ -183,7 +183,8 @@ export const CHUNK = { first: 5_000, min: 5_000, max: 200_000, targetMs: 4000, s
 
 /**
  * The next chunk's size after one of `size` took `ms`: towards CHUNK.targetMs, growing by
- * half at most (the lanes starting beside it can slow it down) or halving, within CHUNK.max and CHUNK.min (or `size`, when it began below).
+ * half at most (the lanes starting beside it can slow it down) or halving, within CHUNK.max
+ * and CHUNK.min (or `size`, when it began below).
  */
 export function nextChunkSize(size: number, ms: number): number {
   const scaled = size * Math.min(1.5, Math.max(0.5, CHUNK.targetMs / Math.max(ms, 1)));
