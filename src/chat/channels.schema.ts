@@ -23,7 +23,7 @@ export const Channel = builder.prismaObject('Channel', {
   fields: (t) => ({
     cid: t.exposeID('cid', { description: '`type:id`, unique.' }),
     type: t.exposeString('type', { description: 'Channel type, e.g. `messaging`.' }),
-    id: t.exposeString('id', { description: 'Id within the type; `!members-…` for channels identified by their members.' }),
+    id: t.exposeString('id', { description: 'Id within the type. A channel identified by its members (created without an id) has `!members-…`: `!members-<id>!<id>` for two users (their ids in byte order), a hash for more members or for ids that hold `!` or are too long to fit.' }),
     createdById: t.exposeID('createdById', { nullable: true, description: 'Id of the creating user.' }),
     createdBy: t.relation('createdBy', { nullable: true, description: 'The creating user, if any and not deleted.' }),
     memberCount: t.exposeInt('memberCount', { description: 'Number of members.' }),

@@ -1,7 +1,8 @@
 /**
  * Channels and memberships. A channel created without an id is a *distinct* channel
- * identified by its members: its id is derived from the sorted member ids, so finding the
- * 1:1 channel of two users is one primary-key lookup and creating it twice is a no-op.
+ * identified by its members: its id is derived from the member ids (distinctChannelId), so
+ * finding the 1:1 channel of two users is one primary-key lookup and creating it twice is a
+ * no-op.
  */
 import * as crypto from 'node:crypto';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
@@ -24,33 +25,45 @@ const sha256 = typeof crypto.hash === 'function'
   ? (text: string) => crypto.hash('sha256', text, 'base64url')
   : (text: string) => crypto.createHash('sha256').update(text).digest('base64url');
 
+const DISTINCT_PREFIX = '!members-';
+/** Ids that may appear as they are in a pair's channel id: ID_PATTERN without `!`, the separator. */
+const PAIR_MEMBER = /^[A-Za-z0-9@._-]+$/;
+/** The longest two ids that fit a channel id (128) with the prefix and the separator. */
+const PAIR_MEMBERS_MAX_LENGTH = 128 - DISTINCT_PREFIX.length - 1;
+
 /**
- * The id of the distinct channel of exactly these members (order and repeats do not matter):
- * SHA-256 of the sorted distinct ids joined by NUL. Delivery calls it once per 1:1 recipient,
- * so two members (the common case) skip the Set, the array and the sort.
+ * The id of the distinct channel of exactly these members (order and repeats do not matter).
+ * Two members (every 1:1 conversation) whose ids fit and hold no `!`: `!members-<lo>!<hi>`,
+ * the two ids in C order, so the 1:1 channels of one sender sort like their receivers
+ * (delivery then appends to the channel and message indexes instead of writing all over
+ * them, see deliveryOrder in src/delivery/materialize.ts). Any other set: `!members-` and the
+ * base64url SHA-256 (32 characters, never a `!`) of the sorted distinct ids joined by NUL.
+ * Both forms are one-to-one: only the readable one holds a second `!`, and the ids hold none.
  */
 export function distinctChannelId(memberIds: readonly string[]): string {
   const a = memberIds[0]!;
   const b = memberIds[1]!;
-  const key = memberIds.length !== 2 ? [...new Set(memberIds)].sort().join('\u0000')
-    : a === b ? a
-    : a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
-  return `!members-${sha256(key).slice(0, 32)}`;
+  if (memberIds.length !== 2 || a === b) {
+    const key = memberIds.length === 2 ? a : [...new Set(memberIds)].sort().join('\u0000');
+    return `${DISTINCT_PREFIX}${sha256(key).slice(0, 32)}`;
+  }
+  const [lo, hi] = a < b ? [a, b] : [b, a];
+  if (lo.length + hi.length <= PAIR_MEMBERS_MAX_LENGTH && PAIR_MEMBER.test(lo) && PAIR_MEMBER.test(hi)) {
+    return `${DISTINCT_PREFIX}${lo}!${hi}`;
+  }
+  return `${DISTINCT_PREFIX}${sha256(`${lo}\u0000${hi}`).slice(0, 32)}`;
 }
 
 /**
- * A key that sorts pairs of two different members (`a`, `b`: SQL text expressions) near where
- * distinctChannelId puts their channel: SHA-256 of the same bytes, without the base64url
- * text (twice the cost). Its order is not the ids' (base64url's alphabet is not in ASCII
- * order) but a run of it is a few runs of theirs, which is what index locality needs.
+ * distinctChannelId of two different members in SQL (`a`, `b`: text expressions): the same
+ * string. The migration pair_channels_named_by_members holds the same rule.
  */
-export function distinctPairKeySql(a: Prisma.Sql, b: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`sha256(convert_to(least(${a} COLLATE "C", ${b} COLLATE "C"), 'UTF8') || '\\x00'::bytea || convert_to(greatest(${a} COLLATE "C", ${b} COLLATE "C"), 'UTF8'))`;
-}
-
-/** distinctChannelId of two different members in SQL: the same string, from distinctPairKeySql. */
 export function distinctPairIdSql(a: Prisma.Sql, b: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`('!members-' || translate(left(encode(${distinctPairKeySql(a, b)}, 'base64'), 32), '+/', '-_'))`;
+  const lo = Prisma.sql`least(${a} COLLATE "C", ${b} COLLATE "C")`;
+  const hi = Prisma.sql`greatest(${a} COLLATE "C", ${b} COLLATE "C")`;
+  const readable = Prisma.sql`length(${a}) + length(${b}) <= ${Prisma.raw(String(PAIR_MEMBERS_MAX_LENGTH))} AND ${a} ~ '^[A-Za-z0-9@._-]+$' AND ${b} ~ '^[A-Za-z0-9@._-]+$'`;
+  const hash = Prisma.sql`translate(left(encode(sha256(convert_to(${lo}, 'UTF8') || '\\x00'::bytea || convert_to(${hi}, 'UTF8')), 'base64'), 32), '+/', '-_')`;
+  return Prisma.sql`('!members-' || CASE WHEN ${readable} THEN ${lo} || '!' || ${hi} ELSE ${hash} END)`;
 }
 
 /** `type:id`. */
