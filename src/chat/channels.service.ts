@@ -36,7 +36,7 @@ const PAIR_MEMBERS_MAX_LENGTH = 128 - DISTINCT_PREFIX.length - 1;
  * Two members (every 1:1 conversation) whose ids fit and hold no `!`: `!members-<lo>!<hi>`,
  * the two ids in C order, so the 1:1 channels of one sender sort like their receivers
  * (delivery then appends to the channel and message indexes instead of writing all over
- * them, see deliveryOrder in src/delivery/materialize.ts). Any other set: `!members-` and the
+ * them, see DELIVERY_ORDER in src/delivery/materialize.ts). Any other set: `!members-` and the
  * base64url SHA-256 (32 characters, never a `!`) of the sorted distinct ids joined by NUL.
  * Both forms are one-to-one: only the readable one holds a second `!`, and the ids hold none.
  */
@@ -61,7 +61,8 @@ export function distinctChannelId(memberIds: readonly string[]): string {
 export function distinctPairIdSql(a: Prisma.Sql, b: Prisma.Sql): Prisma.Sql {
   const lo = Prisma.sql`least(${a} COLLATE "C", ${b} COLLATE "C")`;
   const hi = Prisma.sql`greatest(${a} COLLATE "C", ${b} COLLATE "C")`;
-  const readable = Prisma.sql`length(${a}) + length(${b}) <= ${Prisma.raw(String(PAIR_MEMBERS_MAX_LENGTH))} AND ${a} ~ '^[A-Za-z0-9@._-]+$' AND ${b} ~ '^[A-Za-z0-9@._-]+$'`;
+  const member = Prisma.raw(`'${PAIR_MEMBER.source}'`); // the same regular expression in PostgreSQL's syntax
+  const readable = Prisma.sql`length(${a}) + length(${b}) <= ${Prisma.raw(String(PAIR_MEMBERS_MAX_LENGTH))} AND ${a} ~ ${member} AND ${b} ~ ${member}`;
   const hash = Prisma.sql`translate(left(encode(sha256(convert_to(${lo}, 'UTF8') || '\\x00'::bytea || convert_to(${hi}, 'UTF8')), 'base64'), 32), '+/', '-_')`;
   return Prisma.sql`('!members-' || CASE WHEN ${readable} THEN ${lo} || '!' || ${hi} ELSE ${hash} END)`;
 }

@@ -39,7 +39,6 @@ interface CampaignRow {
   user_ids: string[];
   materialized_at: Date | null;
   materialized_through: string | null;
-  channel_template: { id?: string | null; members?: string[] | null } | null;
 }
 
 /** The segments of the campaign, in order (none: its audience is its user id list). */
@@ -79,9 +78,7 @@ function campaignAudience(segments: AudienceRule[], campaign: CampaignRow, withi
  * key range comes from the primary key's index (scans are off, see materializeChunk), the
  * rows already come in this order and there is nothing to sort.
  */
-function deliveryOrder(): Prisma.Sql {
-  return Prisma.sql` ORDER BY a.target_id COLLATE "C"`;
-}
+const DELIVERY_ORDER = Prisma.sql` ORDER BY a.target_id COLLATE "C"`;
 
 /**
  * The upper end of the chunk of `size` entities after `after`: the size-th key, or null
@@ -130,7 +127,7 @@ export async function materializeChunk(db: Db, campaignId: string, size: number,
       set_config('enable_bitmapscan', 'off', true) AS bitmaps, set_config('enable_seqscan', 'off', true) AS scans, set_config('work_mem', '64MB', true) AS sort_memory,
       pg_advisory_xact_lock(hashtextextended(${`beacon.materialize:${campaignId}`}::text, 0))::text AS locked`;
   const rows = await db.$queryRaw<CampaignRow[]>`
-    SELECT status::text AS status, sender_id, user_ids, materialized_at, materialized_through, channel_template FROM campaigns WHERE id = ${campaignId}`;
+    SELECT status::text AS status, sender_id, user_ids, materialized_at, materialized_through FROM campaigns WHERE id = ${campaignId}`;
   const campaign = rows[0];
   if (!campaign || campaign.status !== 'IN_PROGRESS') return { state: 'not-running' };
   if (campaign.materialized_at) return { state: 'complete' };
@@ -144,7 +141,7 @@ export async function materializeChunk(db: Db, campaignId: string, size: number,
   const inserted = await db.$queryRaw<{ n: number }[]>`
     WITH ins AS (
       INSERT INTO recipients (campaign_id, ${Prisma.raw(type === 'CHANNEL' ? 'channel_cid' : 'user_id')})
-      SELECT ${campaignId}, a.target_id FROM (${campaignAudience(segments, campaign, within)}) a${deliveryOrder()}
+      SELECT ${campaignId}, a.target_id FROM (${campaignAudience(segments, campaign, within)}) a${DELIVERY_ORDER}
       ${someExist ? Prisma.sql`ON CONFLICT DO NOTHING` : Prisma.empty} RETURNING 1)
     SELECT count(*)::int AS n FROM ins`;
   const written = inserted[0]?.n ?? 0;
