@@ -241,6 +241,9 @@ describe.skipIf(pglite)('materialization in chunks', { timeout: 180_000 }, () =>
 
   test('an audience is written in key order, which for 1:1 conversations is the order of their channels', async () => {
     const id = await runningOver('order', 3000);
+    // A second, overlapping segment: the audience is then a UNION, which no index delivers in key order.
+    const overlap = await createSegment(t, { type: 'USER', name: 'order overlap', filter: { id: { $autocomplete: 'order-2' } } });
+    await t.app.db.prisma.$executeRaw`INSERT INTO campaign_segments (campaign_id, segment_id, position) VALUES (${id}, ${overlap}, 1)`;
     expect(await materializeRecipients(t.app.db.prisma, id, { firstChunkSize: 100_000 })).toBe('complete');
     // List order is (created_at, id); ids are time-ordered across milliseconds only. So within
     // a chunk (one created_at), each millisecond's rows come before the next one's in key
